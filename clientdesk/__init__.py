@@ -1,0 +1,3 @@
+"""clientdesk: serving corporate clients."""
+
+__version__ = "0.1.0"

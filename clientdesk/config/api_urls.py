@@ -1,0 +1,13 @@
+"""Routes of API v1: each app contributes its `api.py` views here."""
+
+from django.urls import include, path
+
+from clientdesk.accounts import api as accounts_api
+from clientdesk.clients import api as clients_api
+from clientdesk.core import api_views as core_api
+
+api_v1 = [
+    path("", include(accounts_api.urlpatterns)),
+    path("", include(clients_api.urlpatterns)),
+    path("", include(core_api.urlpatterns)),
+]
