@@ -584,3 +584,150 @@ class Todo(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class RegistrySettings(models.Model):
+    """What 'complete' and 'current' mean for this company's registry (one row, edited in admin)."""
+
+    company_required_fields = models.JSONField(
+        _("required company fields"),
+        default=list,
+        blank=True,
+        help_text=_("Field names counted by the completeness score; empty means the defaults."),
+    )
+    contact_required_fields = models.JSONField(
+        _("required contact fields"), default=list, blank=True
+    )
+    stale_after_months = models.PositiveSmallIntegerField(
+        _("verify records not checked for (months)"), default=12
+    )
+
+    class Meta:
+        verbose_name = _("registry settings")
+        verbose_name_plural = _("registry settings")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
+
+    @classmethod
+    def load(cls) -> RegistrySettings:
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class ImportJob(models.Model):
+    """One file imported into the registry, with its report; kept as the import log."""
+
+    class Kind(models.TextChoices):
+        COMPANIES = "companies", _("Companies")
+        CONTACTS = "contacts", _("Contact persons")
+        CONTRACTS = "contracts", _("Contracts")
+        REVENUE = "revenue", _("Revenue records")
+
+    class Mode(models.TextChoices):
+        ALL_OR_NOTHING = "all", _("All or nothing")
+        VALID_ONLY = "valid", _("Valid rows only")
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded, waiting for column mapping")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed, nothing was changed")
+
+    kind = models.CharField(_("what"), max_length=12, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    mode = models.CharField(
+        _("mode"), max_length=5, choices=Mode.choices, default=Mode.ALL_OR_NOTHING
+    )
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.UPLOADED
+    )
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    # [{"row": 12, "column": "ИНН", "message": "..."}], capped so a bad file can't bloat the DB.
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class DuplicateCandidate(models.Model):
+    """A pair of records that may be one and the same, waiting for a person's decision."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("To review")
+        MERGED = "merged", _("Merged")
+        DISMISSED = "dismissed", _("Not a duplicate")
+
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("Company")
+        CONTACT = "contact", _("Contact person")
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # Lower id first, so that a pair is stored once whichever side found it.
+    left_id = models.BigIntegerField()
+    right_id = models.BigIntegerField()
+    score = models.PositiveSmallIntegerField(_("similarity, %"))
+    reasons = models.JSONField(_("why"), default=list)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    found_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+        ordering = ["-score", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "left_id", "right_id"], name="dup_pair_once"),
+            models.CheckConstraint(condition=models.Q(left_id__lt=models.F("right_id")), name="dup_pair_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.left_id}~{self.right_id} ({self.score}%)"
+
+
+class MergeRecord(models.Model):
+    """What a merge did, so that it can be explained afterwards: who, why, what moved where."""
+
+    kind = models.CharField(max_length=8, choices=DuplicateCandidate.Kind.choices)
+    survivor_id = models.BigIntegerField(db_index=True)
+    merged_id = models.BigIntegerField(db_index=True)
+    # The merged record as it was, field by field, and the values the survivor took from it.
+    merged_snapshot = models.JSONField(default=dict)
+    fields_taken = models.JSONField(default=dict)
+    moved = models.JSONField(default=dict, help_text="{'contacts': 3, 'interactions': 12, ...}")
+    reason = models.CharField(max_length=300, blank=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("merge")
+        verbose_name_plural = _("merges")
+        ordering = ["-merged_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.merged_id} → {self.survivor_id}"

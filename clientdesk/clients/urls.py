@@ -1,11 +1,15 @@
-from django.urls import path
+"""Staff pages of the registry; each module under views/ brings its own routes."""
 
-from . import views
+from django.urls import include, path
+
+from .views import companies, duplicates, imports, quality, records
 
 app_name = "clients"
 
 urlpatterns = [
-    path("", views.company_list, name="company_list"),
-    path("<int:pk>/", views.company_detail, name="company_detail"),
-    path("contacts/", views.contact_list, name="contact_list"),
+    path("", include(companies.urlpatterns)),
+    path("", include(records.urlpatterns)),
+    path("quality/", include(quality.urlpatterns)),
+    path("duplicates/", include(duplicates.urlpatterns)),
+    path("imports/", include(imports.urlpatterns)),
 ]

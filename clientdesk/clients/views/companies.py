@@ -3,13 +3,14 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import path
 from django.utils.translation import gettext as _
 
 from clientdesk.core.permissions import require_perm
 from clientdesk.core.roles import Perm
 
-from . import selectors
-from .models import Company, CompanyStatus
+from .. import selectors
+from ..models import Company, CompanyStatus
 
 
 @require_perm(Perm.CLIENTS_VIEW)
@@ -51,3 +52,10 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     return render(
         request, "clients/contact_list.html", {"title": _("Contacts"), "page": page, "q": q}
     )
+
+
+urlpatterns = [
+    path("", company_list, name="company_list"),
+    path("<int:pk>/", company_detail, name="company_detail"),
+    path("contacts/", contact_list, name="contact_list"),
+]
