@@ -4,6 +4,7 @@
     python3 dev.py            install, migrate, load demo data if the database is empty, serve
     python3 dev.py test       install test tools and run the whole test suite (pytest args follow)
     python3 dev.py lint       ruff check, ruff format --check, mypy
+    python3 dev.py messages   refresh locale/*.po from the source and compile the .mo files
     python3 dev.py manage ... any `clientdesk` management command inside the environment
 
 Everything lives in .venv/ and var/ next to this file; running a command again reuses them.
@@ -37,7 +38,7 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
 
 def ensure_env(lock: str) -> None:
     """Creates .venv and installs the lock file, unless that exact lock is installed already."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be started by an older python3
         sys.exit("clientdesk needs Python 3.11 or newer; this is " + sys.version.split()[0])
     if not PY.exists():
         say("Creating the virtual environment in .venv/")
@@ -79,7 +80,9 @@ def serve() -> None:
     children: list[subprocess.Popen[bytes]] = []
     if not env.get("REDIS_URL"):
         # Embedded mode: periodic jobs run in a process of our own instead of Celery beat.
-        children.append(subprocess.Popen([str(PY), "-m", "clientdesk", "runjobs"], cwd=ROOT, env=env))
+        children.append(
+            subprocess.Popen([str(PY), "-m", "clientdesk", "runjobs"], cwd=ROOT, env=env)
+        )
     manage("demo_logins", env=env)
     say(f"clientdesk is at http://{HOST}:{PORT}/  (Ctrl+C stops it)")
     try:
@@ -117,6 +120,28 @@ def lint() -> int:
     return failed
 
 
+def messages() -> int:
+    """makemessages needs GNU gettext (a maintainer's tool); the compiled .mo files are committed
+    so that a fresh machine with only Python gets both languages."""
+    ensure_env("dev")
+    subprocess.run(
+        [str(PY), "-m", "clientdesk", "makemessages", "-l", "ru", "--no-obsolete", "--no-location"],
+        cwd=ROOT / "clientdesk",  # makemessages scans the working directory
+        env=django_env(),
+        check=True,
+    )
+    return compile_messages()
+
+
+def compile_messages() -> int:
+    code = (
+        "import pathlib, polib\n"
+        "for po in pathlib.Path('clientdesk/locale').glob('*/LC_MESSAGES/*.po'):\n"
+        "    polib.pofile(str(po)).save_as_mofile(str(po.with_suffix('.mo')))\n"
+    )
+    return subprocess.run([str(PY), "-c", code], cwd=ROOT).returncode
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "run"
     if command in {"run", "serve"}:
@@ -126,9 +151,13 @@ def main(argv: list[str]) -> int:
         return test(argv[1:])
     if command == "lint":
         return lint()
+    if command == "messages":
+        return messages()
     if command == "manage":
         ensure_env("base")
-        return subprocess.run([str(PY), "-m", "clientdesk", *argv[1:]], cwd=ROOT, env=django_env()).returncode
+        return subprocess.run(
+            [str(PY), "-m", "clientdesk", *argv[1:]], cwd=ROOT, env=django_env()
+        ).returncode
     print(__doc__)
     return 2
 

@@ -11,5 +11,8 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("kind", "role", "is_active")
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        (_("clientdesk"), {"fields": ("kind", "role", "patronymic", "position", "phone", "language")}),
+        (
+            _("clientdesk"),
+            {"fields": ("kind", "role", "patronymic", "position", "phone", "language")},
+        ),
     )

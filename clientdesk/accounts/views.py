@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,12 +26,18 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    @method_decorator(transaction.atomic)
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         user = form.get_user()
         audit.record(actor=user, action="auth.login", target=user)
         if user.language:
-            response.set_cookie("django_language", user.language, samesite="Lax")
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                user.language,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
         return response
 
     def get_default_redirect_url(self) -> str:
@@ -51,8 +60,14 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "registration/password_change_form.html"
-    success_url = reverse_lazy("accounts:profile")
 
+    def get_success_url(self) -> str:
+        # The profile page is for staff; a portal user goes back to the portal.
+        if getattr(self.request.user, "kind", None) == "portal":
+            return str(reverse_lazy("portal:home"))
+        return str(reverse_lazy("accounts:profile"))
+
+    @method_decorator(transaction.atomic)
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         audit.record(actor=self.request.user, action="auth.password_change", target=form.user)
@@ -86,12 +101,20 @@ password_reset = public(
 password_reset_done = public(
     auth_views.PasswordResetDoneView.as_view(template_name="registration/password_reset_done.html")
 )
-password_reset_confirm = public(
-    auth_views.PasswordResetConfirmView.as_view(
-        template_name="registration/password_reset_confirm.html",
-        success_url=reverse_lazy("accounts:password_reset_complete"),
-    )
-)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "registration/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    @method_decorator(transaction.atomic)
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        audit.record(actor=form.user, action="auth.password_reset", target=form.user)
+        return response
+
+
+password_reset_confirm = public(PasswordResetConfirmView.as_view())
 password_reset_complete = public(
     auth_views.PasswordResetCompleteView.as_view(
         template_name="registration/password_reset_complete.html"

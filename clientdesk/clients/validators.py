@@ -15,7 +15,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
-from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError as StdnumError
+from stdnum.exceptions import InvalidChecksum, InvalidLength
+from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.ru import inn as inn_std
 from stdnum.ru import ogrn as ogrn_std
 
@@ -181,7 +182,7 @@ def parse_decimal(value: str | int | float | Decimal | None) -> Decimal | None:
 
 
 def normalise_name(value: str) -> str:
-    """A company or person name for search and matching: lower case, ё→е, no quotes, single spaces."""
+    """A name for search and matching: lower case, ё→е, no quotes, single spaces."""
     text = (value or "").lower().replace("ё", "е").translate(_QUOTES)
     return _SPACES.sub(" ", text).strip()
 

@@ -7,6 +7,7 @@ security settings checked by `manage.py check --deploy` are on.
 
 from __future__ import annotations
 
+import zoneinfo
 from pathlib import Path
 
 import dj_database_url
@@ -25,7 +26,12 @@ if DEBUG:
     SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production")
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 else:
-    SECRET_KEY = env_str("SECRET_KEY", required=True)
+    if not env_str("SECRET_KEY", ""):
+        raise ImproperlyConfigured(
+            "Environment variable SECRET_KEY is required in production (DEBUG is not true): "
+            "set it to at least 50 random characters, or set DEBUG=true for development."
+        )
+    SECRET_KEY = env_str("SECRET_KEY")
     if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         raise ImproperlyConfigured(
             "Environment variable SECRET_KEY is too weak: use at least 50 random characters."
@@ -43,6 +49,8 @@ INSTALLED_APPS = [
     "clientdesk.core",
     "clientdesk.accounts",
     "clientdesk.clients",
+    "clientdesk.segments",
+    "clientdesk.service",
     "clientdesk.portal",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -102,14 +110,20 @@ _database_url = env_url(
     "DATABASE_URL", schemes={"sqlite", "postgres", "postgresql", "pgsql", "postgis"}
 )
 if _database_url:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    try:
+        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    except ValueError:  # dj_database_url.ParseError: a bad port, an unquoted "@" in a password
+        raise ImproperlyConfigured(
+            "Environment variable DATABASE_URL could not be parsed: check the port and "
+            "percent-encode special characters in the user name and password."
+        ) from None
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {})
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "clientdesk.sqlite3",
+            "NAME": str(VAR_DIR / "clientdesk.sqlite3"),
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -148,6 +162,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "clientdesk"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# LOGGING below configures logging; Celery must not replace the root logger's handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Authentication ------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -179,6 +195,13 @@ LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Moscow")
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"Environment variable TIME_ZONE={TIME_ZONE!r} is not a known time zone "
+        "(use an IANA name such as Europe/Moscow)."
+    ) from None
 USE_I18N = True
 USE_TZ = True
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "RU")
@@ -239,7 +262,9 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "clientdesk API",
-    "DESCRIPTION": "Versioned REST API of clientdesk. Authenticate with `Authorization: Token <key>`.",
+    "DESCRIPTION": (
+        "Versioned REST API of clientdesk. Authenticate with `Authorization: Token <key>`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -247,6 +272,17 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["clientdesk.core.permissions.IsStaffMember"],
+    # Choice sets shared by several serializers, named once (otherwise drf-spectacular invents
+    # hashed names such as StatusDb0Enum, which change when a choice changes).
+    "ENUM_NAME_OVERRIDES": {
+        "CompanyStatusEnum": "clientdesk.clients.models.CompanyStatus",
+        "ContractStatusEnum": "clientdesk.clients.models.Contract.Status",
+        "ChannelEnum": "clientdesk.clients.models.Channel",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "clientdesk.core.api.document_error_responses",
+    ],
 }
 
 # --- Security ------------------------------------------------------------------------------
@@ -266,11 +302,16 @@ if not DEBUG:
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(
+        "Environment variable LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL."
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

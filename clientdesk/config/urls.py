@@ -4,7 +4,7 @@ from django.views.i18n import JavaScriptCatalog, set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from clientdesk.core import views as core_views
-from clientdesk.core.permissions import public
+from clientdesk.core.permissions import public, require_staff
 
 from .api_urls import api_v1
 
@@ -19,12 +19,16 @@ urlpatterns = [
     path("accounts/", include("clientdesk.accounts.urls")),
     path("", include("clientdesk.core.urls")),
     path("clients/", include("clientdesk.clients.urls")),
+    path("segments/", include("clientdesk.segments.urls")),
+    path("service/", include("clientdesk.service.urls")),
     path("portal/", include("clientdesk.portal.urls")),
     path("api/v1/", include((api_v1, "v1"), namespace="v1")),
     path("api/v1/schema/", SpectacularAPIView.as_view(api_version="v1"), name="api-schema"),
+    # A person opens the docs in a browser: anonymous goes to the login page, portal users
+    # get the 403 page; the schema itself stays a DRF view for token-authenticated clients.
     path(
         "api/v1/docs/",
-        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        require_staff(SpectacularSwaggerView.as_view(url_name="api-schema")),
         name="api-docs",
     ),
     path("admin/", admin.site.urls),

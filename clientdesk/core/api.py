@@ -64,3 +64,47 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response.status_code == status.HTTP_401_UNAUTHORIZED:
         response["WWW-Authenticate"] = 'Token realm="api"'
     return response
+
+
+_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "example": "validation_error"},
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "description": "Validation errors by field name (400 only).",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        }
+    },
+}
+
+
+def document_error_responses(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: every operation documents the error shape of
+    `exception_handler`, so that API clients can rely on it from the schema alone."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = _ERROR_SCHEMA
+    ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, operations in result.get("paths", {}).items():
+        for operation in operations.values():
+            errors = {
+                "401": "Not signed in, or the token is unknown.",
+                "403": "The caller's role does not allow this.",
+            }
+            if operation.get("parameters") or operation.get("requestBody"):
+                errors["400"] = "The input is not valid; `fields` says what to correct."
+            if "{" in path:
+                errors["404"] = "No such object, or it is not visible to the caller."
+            responses = operation.setdefault("responses", {})
+            for code, description in errors.items():
+                responses.setdefault(code, {"description": description, "content": ref})
+    return result

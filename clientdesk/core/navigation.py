@@ -23,11 +23,15 @@ class NavItem:
 
 MENU: list[NavItem] = [
     NavItem(_("Home"), "core:home", None),
+    NavItem(_("My queue"), "service:my_queue", Perm.REQUESTS_WORK),
+    NavItem(_("Queues"), "service:supervisor", Perm.REQUESTS_SUPERVISE),
     NavItem(_("Companies"), "clients:company_list", Perm.CLIENTS_VIEW),
     NavItem(_("Contacts"), "clients:contact_list", Perm.CLIENTS_VIEW),
     NavItem(_("Data quality"), "clients:quality", Perm.CLIENTS_EDIT),
     NavItem(_("Duplicates"), "clients:duplicates", Perm.CLIENTS_MERGE),
     NavItem(_("Import"), "clients:import_list", Perm.CLIENTS_IMPORT),
+    NavItem(_("Segments"), "segments:overview", Perm.SEGMENTS_VIEW),
+    NavItem(_("At-risk clients"), "segments:at_risk", Perm.SEGMENTS_VIEW),
     NavItem(_("Audit trail"), "core:audit", Perm.AUDIT_VIEW),
     NavItem(_("API"), "api-docs", None),
 ]

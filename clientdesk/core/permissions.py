@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
+AnyView = TypeVar("AnyView", bound=Callable[..., Any])
 
 
 def is_staff_member(user: Any) -> bool:
@@ -70,7 +71,7 @@ def require_staff(view: ViewFunc) -> ViewFunc:
     return require_perm()(view)
 
 
-def public(view: ViewFunc) -> ViewFunc:
+def public(view: AnyView) -> AnyView:
     """Marks a view as open to everyone on purpose (login, kiosk, unsubscribe...)."""
     view.public = True  # type: ignore[attr-defined]
     return view
@@ -93,7 +94,7 @@ class _HasPermBase(BasePermission):
         return all(p in granted for p in self.perms)
 
 
-def HasPerm(*perms: Perm) -> type[BasePermission]:  # noqa: N802 - reads like a class in lists
+def HasPerm(*perms: Perm) -> type[BasePermission]:
     """A DRF permission class requiring every perm given: `permission_classes = [HasPerm(...)]`."""
     return type(f"HasPerm[{','.join(perms)}]", (_HasPermBase,), {"perms": perms})
 

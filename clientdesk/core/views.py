@@ -42,15 +42,33 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _api_error(code: str, message: str, status: int) -> JsonResponse:
+    # The same shape as clientdesk.core.api.exception_handler gives inside DRF views, so that
+    # a client sees one error format even for URLs no API view answers.
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(
+            "permission_denied", _("You do not have permission to perform this action."), 403
+        )
     return render(request, "403.html", status=403)
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return _api_error("not_found", _("Not found."), 404)
     return render(request, "404.html", status=404)
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return _api_error("server_error", _("A server error occurred."), 500)
     # No context processors that touch the database: the database may be why we are here.
     from django.template import loader
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
@@ -35,7 +36,9 @@ def company_ids_for(user: Any) -> frozenset[int]:
     return frozenset({account.company_id, *extra})
 
 
-def scope_to_portal_user(qs: QuerySet[M], user: Any, *, company_field: str = "company") -> QuerySet[M]:
+def scope_to_portal_user(
+    qs: QuerySet[M], user: Any, *, company_field: str = "company"
+) -> QuerySet[M]:
     """Restricts any queryset with a company foreign key to what the portal user may see."""
     ids = company_ids_for(user)
     lookup = "id__in" if company_field == "" else f"{company_field}_id__in"
@@ -48,5 +51,5 @@ def get_for_portal_user(
     """Fetches one object the portal user may see, or raises 404."""
     try:
         return scope_to_portal_user(qs, user, company_field=company_field).get(pk=pk)
-    except (qs.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise Http404 from None
