@@ -11,10 +11,15 @@ import zoneinfo
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .env import env_bool, env_int, env_list, env_str, env_url
+
+# Lets generic classes such as ModelForm[Company] and QuerySet[Company] be subscripted at
+# run time, not only in type hints.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 PACKAGE_DIR = BASE_DIR / "clientdesk"

@@ -1,0 +1,177 @@
+"""Turning one cell into one value, as a form would: every parser raises ValidationError with a
+message the user can act on, or returns the canonical value (None for an empty cell)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from .. import validators
+
+Parser = Callable[[Any], Any]
+
+_DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y", "%d/%m/%Y", "%d-%m-%Y", "%Y.%m.%d")
+
+
+def as_text(value: Any) -> str:
+    """A cell as text: whole floats from Excel lose their '.0', dates become ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(max_length: int) -> Parser:
+    def parse(value: Any) -> str:
+        result = " ".join(as_text(value).split())
+        if len(result) > max_length:
+            raise ValidationError(
+                _("The text is %(n)s characters long; at most %(max)s fit.")
+                % {"n": len(result), "max": max_length}
+            )
+        return result
+
+    return parse
+
+
+def multiline(value: Any) -> str:
+    return as_text(value)
+
+
+def _with_lost_zero(clean: Callable[[str], str], raw: str, lengths: Iterable[int]) -> str:
+    """Excel turns '0274062111' into the number 274062111; put the zero back if that helps."""
+    try:
+        return clean(raw)
+    except ValidationError:
+        digits = re.sub(r"\D", "", raw)
+        if digits == raw.strip() and len(digits) in lengths:
+            try:
+                return clean("0" + digits)
+            except ValidationError:
+                pass
+        raise
+
+
+def inn(value: Any) -> str:
+    return _with_lost_zero(validators.clean_inn, as_text(value), (9, 11))
+
+
+def kpp(value: Any) -> str:
+    return _with_lost_zero(validators.clean_kpp, as_text(value), (8,))
+
+
+def ogrn(value: Any) -> str:
+    return validators.clean_ogrn(as_text(value))
+
+
+def phone(value: Any) -> str:
+    raw = as_text(value)
+    # A number cell holding 79161234567 lost its '+'; 8XXXXXXXXXX is the Russian trunk form.
+    if raw.isdigit() and len(raw) == 11 and raw[0] == "7":
+        raw = "+" + raw
+    return validators.clean_phone(raw)
+
+
+def email(value: Any) -> str:
+    return validators.clean_email(as_text(value))
+
+
+def decimal(max_digits: int = 16, decimal_places: int = 2) -> Parser:
+    def parse(value: Any) -> Decimal | None:
+        if isinstance(value, float):
+            value = Decimal(repr(value))
+        number = validators.parse_decimal(value if not isinstance(value, str) else value.strip())
+        if number is None:
+            return None
+        if not number.is_finite():
+            raise ValidationError(_("“%(value)s” is not a number.") % {"value": value})
+        number = number.quantize(Decimal(1).scaleb(-decimal_places))
+        if len(number.as_tuple().digits) > max_digits:
+            raise ValidationError(_("The number %(value)s is too large.") % {"value": value})
+        return number
+
+    return parse
+
+
+def positive_int(value: Any) -> int:
+    number = validators.parse_decimal(value if not isinstance(value, str) else value.strip())
+    if number is None:
+        raise ValidationError(_("Enter a whole number."))
+    if number != number.to_integral_value() or number < 0:
+        raise ValidationError(
+            _("“%(value)s” is not a whole number of zero or more.") % {"value": value}
+        )
+    if number > 2_147_483_647:
+        raise ValidationError(_("The number %(value)s is too large.") % {"value": value})
+    return int(number)
+
+
+def date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raw = as_text(value)
+    # 1C writes dates with a time: '31.12.2025 0:00:00'; ISO exports use 'T'.
+    head = raw.split(" ")[0].split("T")[0]
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(head, fmt).date()  # noqa: DTZ007 - a date, no zone
+        except ValueError:
+            continue
+    raise ValidationError(
+        _("“%(value)s” is not a date. Write it as 31.12.2025 or 2025-12-31.") % {"value": raw}
+    )
+
+
+def currency(value: Any) -> str:
+    raw = as_text(value).upper().rstrip(".")
+    aliases = {"РУБ": "RUB", "RUR": "RUB", "₽": "RUB", "Р": "RUB", "РУБЛЬ": "RUB", "$": "USD"}
+    aliases |= {"€": "EUR", "ЕВРО": "EUR", "ДОЛЛ": "USD", "ЮАНЬ": "CNY"}
+    code = aliases.get(raw, raw)
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise ValidationError(
+            _("“%(value)s” is not a currency code: write RUB, USD, EUR, CNY…") % {"value": raw}
+        )
+    return code
+
+
+def choice(options: dict[str, str], hint: Iterable[str]) -> Parser:
+    """Maps any of the accepted spellings (lower case) to the stored value."""
+
+    def parse(value: Any) -> str:
+        key = " ".join(as_text(value).lower().replace("ё", "е").split())
+        if key in options:
+            return options[key]
+        raise ValidationError(
+            _("“%(value)s” is not one of: %(options)s.")
+            % {"value": as_text(value), "options": ", ".join(hint)}
+        )
+
+    return parse
+
+
+def boolean(value: Any) -> bool:
+    key = as_text(value).lower()
+    if key in {"1", "да", "yes", "true", "y", "д", "+", "истина"}:
+        return True
+    if key in {"0", "нет", "no", "false", "n", "н", "-", "ложь"}:
+        return False
+    raise ValidationError(_("“%(value)s” is neither yes nor no.") % {"value": as_text(value)})

@@ -1,0 +1,335 @@
+"""API of the service domain (mounted under /api/v1/):
+
+- GET  requests/                 open and closed requests, cursor-paginated, newest first;
+                                 filters: status, open, assignee (id or "me"), team, company,
+                                 service, channel, priority, breached
+- POST requests/                 open a request {company, contact?, service?, channel?,
+                                 priority?, subject, body?, topic?}
+- GET  requests/{id}/            one request with its client-visible messages (and notes)
+- POST requests/{id}/status/     {status, comment?}
+- POST requests/{id}/reply/      {body}  — a reply the client sees, e-mailed after commit
+- POST requests/{id}/notes/      {body}  — an internal note
+- POST calls/incoming/           {phone, call_id?} — telephony: who is calling, with open requests
+- POST calls/{id}/finish/        {duration, outcome, request?, note?}
+
+Input serializers are allow-lists: a field not listed is refused with a validation error, so a
+client cannot set the number, SLA dates or breach flags, whatever it sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clientdesk.clients.models import Channel, Company, Contact
+from clientdesk.core.api import BigListPagination
+from clientdesk.core.permissions import HasPerm
+from clientdesk.core.roles import Perm
+
+from . import services
+from .models import CallLog, Priority, RequestMessage, Service, ServiceRequest, Status
+
+
+class AllowListSerializer(serializers.Serializer[Any]):
+    """Refuses fields it does not declare instead of silently ignoring them."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "keys"):
+            unknown = sorted(set(data.keys()) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        name: [_("This field cannot be set here (allowed: %(f)s).")
+                               % {"f": ", ".join(self.fields)}]
+                        for name in unknown
+                    }
+                )
+        return super().to_internal_value(data)
+
+
+class MessageSerializer(serializers.ModelSerializer[RequestMessage]):
+    author = serializers.CharField(source="author.display_name", default=None)
+
+    class Meta:
+        model = RequestMessage
+        fields = ["id", "kind", "author", "from_email", "channel", "body_html", "created_at"]
+        read_only_fields = fields
+
+
+class RequestSerializer(serializers.ModelSerializer[ServiceRequest]):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ServiceRequest
+        fields = [
+            "id",
+            "number",
+            "url",
+            "company",
+            "contact",
+            "service",
+            "channel",
+            "priority",
+            "status",
+            "subject",
+            "topic",
+            "assignee",
+            "team",
+            "created_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "first_response_due",
+            "resolution_due",
+            "first_response_breached",
+            "resolution_breached",
+            "sla_paused_minutes",
+            "first_contact_resolution",
+            "repeat_of",
+            "is_repeat_visit",
+            "avoidable_reason",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, obj: ServiceRequest) -> str:
+        return reverse("service:request_detail", args=[obj.pk])
+
+
+class RequestDetailSerializer(RequestSerializer):
+    messages = MessageSerializer(many=True, read_only=True)
+
+    class Meta(RequestSerializer.Meta):
+        fields = [*RequestSerializer.Meta.fields, "messages"]
+        read_only_fields = fields
+
+
+class RequestCreateSerializer(AllowListSerializer):
+    company = serializers.PrimaryKeyRelatedField(
+        queryset=Company.objects.filter(merged_into__isnull=True)
+    )
+    contact = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.all(), required=False, allow_null=True
+    )
+    service = serializers.PrimaryKeyRelatedField(
+        queryset=Service.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
+    subject = serializers.CharField(max_length=300)
+    body = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
+    topic = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+class RequestQuery(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    open = serializers.BooleanField(required=False, allow_null=True, default=None)
+    assignee = serializers.CharField(required=False, max_length=20)
+    team = serializers.IntegerField(required=False, min_value=1)
+    company = serializers.IntegerField(required=False, min_value=1)
+    service = serializers.IntegerField(required=False, min_value=1)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    breached = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class RequestListCreate(generics.ListAPIView[ServiceRequest]):
+    """Requests, newest first. POST opens one (SLA, routing and repeat detection applied)."""
+
+    permission_classes = [HasPerm(Perm.REQUESTS_WORK)]
+    serializer_class = RequestSerializer
+    pagination_class = BigListPagination
+
+    def get_queryset(self) -> QuerySet[ServiceRequest]:
+        query = RequestQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        f = query.validated_data
+        qs = ServiceRequest.objects.all()
+        if f.get("status"):
+            qs = qs.filter(status=f["status"])
+        if f.get("open") is not None:
+            qs = qs.filter(is_open=f["open"])
+        if f.get("assignee"):
+            if f["assignee"] == "me":
+                qs = qs.filter(assignee=self.request.user)
+            elif f["assignee"].isdigit():
+                qs = qs.filter(assignee_id=int(f["assignee"]))
+            else:
+                raise serializers.ValidationError({"assignee": [_("Use a user id or “me”.")]})
+        for name in ("team", "company", "service"):
+            if f.get(name):
+                qs = qs.filter(**{f"{name}_id": f[name]})
+        for name in ("channel", "priority"):
+            if f.get(name):
+                qs = qs.filter(**{name: f[name]})
+        if f.get("breached") is not None:
+            breached = Q(first_response_breached=True) | Q(resolution_breached=True)
+            qs = qs.filter(breached) if f["breached"] else qs.exclude(breached)
+        return qs
+
+    def post(self, request: Request) -> Response:
+        data = RequestCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        created = services.request_create(
+            data=services.RequestInput(
+                company=v["company"],
+                contact=v.get("contact"),
+                service=v.get("service"),
+                channel=v["channel"],
+                priority=v["priority"],
+                subject=v["subject"],
+                body=v.get("body", ""),
+                topic=v.get("topic", ""),
+                source="api",
+            ),
+            by=request.user,  # type: ignore[arg-type]
+        )
+        return Response(RequestSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+class RequestDetail(generics.RetrieveAPIView[ServiceRequest]):
+    permission_classes = [HasPerm(Perm.REQUESTS_WORK)]
+    serializer_class = RequestDetailSerializer
+
+    def get_queryset(self) -> QuerySet[ServiceRequest]:
+        return ServiceRequest.objects.prefetch_related("messages__author")
+
+
+class StatusInput(AllowListSerializer):
+    status = serializers.ChoiceField(choices=Status.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class RequestStatus(APIView):
+    permission_classes = [HasPerm(Perm.REQUESTS_WORK)]
+
+    def post(self, request: Request, pk: int) -> Response:
+        obj = get_object_or_404(ServiceRequest, pk=pk)
+        data = StatusInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        obj = services.request_change_status(
+            request=obj,
+            to=data.validated_data["status"],
+            comment=data.validated_data.get("comment", ""),
+            by=request.user,  # type: ignore[arg-type]
+        )
+        return Response(RequestSerializer(obj).data)
+
+
+class BodyInput(AllowListSerializer):
+    body = serializers.CharField(max_length=100_000)
+
+
+class RequestReply(APIView):
+    permission_classes = [HasPerm(Perm.REQUESTS_WORK)]
+    note = False
+
+    def post(self, request: Request, pk: int) -> Response:
+        obj = get_object_or_404(ServiceRequest.objects.select_related("contact", "company"), pk=pk)
+        data = BodyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fn = services.request_note if self.note else services.request_reply
+        message = fn(request=obj, body=data.validated_data["body"], by=request.user)  # type: ignore[operator]
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class RequestNote(RequestReply):
+    note = True
+
+
+class IncomingCallInput(AllowListSerializer):
+    phone = serializers.CharField(max_length=64)
+    call_id = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+class IncomingCall(APIView):
+    """The telephony integration reports a ringing call; the answer is the caller's card: the
+    company and contact found by the number (any format), open requests, and the page to open."""
+
+    permission_classes = [HasPerm(Perm.REQUESTS_WORK)]
+
+    def post(self, request: Request) -> Response:
+        data = IncomingCallInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        card = services.call_event_incoming(
+            phone=data.validated_data["phone"],
+            external_id=data.validated_data.get("call_id", ""),
+            by=request.user,  # type: ignore[arg-type]
+        )
+        company, contact = card.company, card.contact
+        body = {
+            "call": card.call.pk,
+            "phone": card.call.phone,
+            "card_url": reverse("service:call_card", args=[card.call.pk]),
+            "company": {
+                "id": company.pk,
+                "name": company.display_name,
+                "inn": company.inn,
+                "account_manager": str(company.account_manager) if company.account_manager else None,
+            }
+            if company
+            else None,
+            "contact": {"id": contact.pk, "name": contact.full_name, "position": contact.position}
+            if contact
+            else None,
+            "other_contacts": [{"id": c.pk, "name": c.full_name} for c in card.other_matches],
+            "open_requests": RequestSerializer(card.open_requests, many=True).data,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class FinishCallInput(AllowListSerializer):
+    duration = serializers.IntegerField(min_value=0, max_value=86400)
+    outcome = serializers.ChoiceField(choices=[c for c in CallLog.Outcome.choices if c[0]])
+    request = serializers.PrimaryKeyRelatedField(
+        queryset=ServiceRequest.objects.all(), required=False, allow_null=True
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class FinishCall(APIView):
+    permission_classes = [HasPerm(Perm.REQUESTS_WORK)]
+
+    def post(self, request: Request, pk: int) -> Response:
+        call = get_object_or_404(CallLog.objects.select_related("company", "contact"), pk=pk)
+        data = FinishCallInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        call = services.call_finish(
+            call=call,
+            duration_seconds=v["duration"],
+            outcome=v["outcome"],
+            request=v.get("request"),
+            note=v.get("note", ""),
+            by=request.user,  # type: ignore[arg-type]
+        )
+        return Response(
+            {
+                "call": call.pk,
+                "duration": call.duration_seconds,
+                "outcome": call.outcome,
+                "finished_at": timezone.localtime(call.finished_at).isoformat()
+                if call.finished_at
+                else None,
+            }
+        )
+
+
+urlpatterns = [
+    path("requests/", RequestListCreate.as_view(), name="service-request-list"),
+    path("requests/<int:pk>/", RequestDetail.as_view(), name="service-request-detail"),
+    path("requests/<int:pk>/status/", RequestStatus.as_view(), name="service-request-status"),
+    path("requests/<int:pk>/reply/", RequestReply.as_view(), name="service-request-reply"),
+    path("requests/<int:pk>/notes/", RequestNote.as_view(), name="service-request-note"),
+    path("calls/incoming/", IncomingCall.as_view(), name="service-call-incoming"),
+    path("calls/<int:pk>/finish/", FinishCall.as_view(), name="service-call-finish"),
+]

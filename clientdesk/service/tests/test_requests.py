@@ -1,0 +1,274 @@
+"""Opening and working requests: SLA, routing, workflow, repeats, timeline, SLA job."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone, translation
+
+from clientdesk.clients.models import Channel, Interaction, Todo
+from clientdesk.clients.tests.factories import CompanyFactory, ContactFactory
+from clientdesk.core.models import AuditEvent
+from clientdesk.core.roles import Role
+from clientdesk.service import services, sla
+from clientdesk.service.models import (
+    KeyClientRoute,
+    Priority,
+    ServiceRequest,
+    SlaEvent,
+    SlaPolicy,
+    Status,
+    WorkingCalendar,
+)
+from clientdesk.service.segmenting import SegmentInfo
+from clientdesk.service.services import RequestInput, request_create
+
+from .factories import ServiceFactory, SkillFactory, UnitFactory, make_agent
+
+pytestmark = pytest.mark.django_db
+MSK = ZoneInfo("Europe/Moscow")
+
+
+def open_request(company=None, **kwargs) -> ServiceRequest:
+    company = company or CompanyFactory()
+    by = kwargs.pop("by", None)
+    data = {"company": company, "channel": Channel.PHONE, "subject": "Справка", "body": "Нужна"}
+    data.update(kwargs)
+    return request_create(data=RequestInput(**data), by=by)
+
+
+@pytest.fixture
+def always_open_calendar(db):
+    """A calendar working around the clock, so tests can reason in wall-clock minutes."""
+    WorkingCalendar.objects.update(is_default=False)
+    return WorkingCalendar.objects.create(
+        name="24/7",
+        timezone="Europe/Moscow",
+        country="",
+        week={k: ["00:00-23:59"] for k in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]},
+        is_default=True,
+    )
+
+
+# --- SLA policy ------------------------------------------------------------------------------
+def test_request_without_matching_policy_gets_the_documented_default() -> None:
+    request = open_request(created_at=dt.datetime(2026, 2, 6, 17, tzinfo=MSK))
+    default = SlaPolicy.objects.get(is_default=True)
+    assert request.sla_policy == default
+    assert request.sla_first_response_minutes == 240
+    # Friday 17:00 + 4 business hours = Monday 12:00 (seeded Moscow calendar).
+    assert request.first_response_due == dt.datetime(2026, 2, 9, 12, tzinfo=MSK)
+
+
+def test_default_applies_even_when_the_default_policy_was_deleted() -> None:
+    SlaPolicy.objects.all().delete()
+    request = open_request()
+    assert request.sla_policy is None
+    assert request.sla_first_response_minutes == 240 and request.resolution_due is not None
+
+
+def test_long_standard_service_is_not_born_breached_under_the_default() -> None:
+    service = ServiceFactory(standard_minutes=10 * 540)
+    assert open_request(service=service).sla_resolution_minutes == 10 * 540
+
+
+def test_most_specific_policy_wins() -> None:
+    service = ServiceFactory()
+    SlaPolicy.objects.create(
+        name="urgent", priority=Priority.URGENT, first_response_minutes=30, resolution_minutes=240
+    )
+    specific = SlaPolicy.objects.create(
+        name="urgent phone service",
+        priority=Priority.URGENT,
+        channel=Channel.PHONE,
+        service=service,
+        first_response_minutes=15,
+        resolution_minutes=120,
+    )
+    request = open_request(service=service, priority=Priority.URGENT)
+    assert request.sla_policy == specific
+    assert open_request(priority=Priority.URGENT).sla_policy.name == "urgent"
+
+
+def test_policy_by_abc_xyz_cell_matches_only_that_segment() -> None:
+    policy = SlaPolicy.objects.create(
+        name="AX", abc_xyz="AX", first_response_minutes=30, resolution_minutes=240
+    )
+    common = {"company_id": 1, "service_id": None, "standard_minutes": None}
+    common |= {"channel": Channel.PHONE, "priority": Priority.NORMAL}
+    assert sla.targets_for(segment=SegmentInfo(abc="A", xyz="X"), **common).policy == policy
+    assert sla.targets_for(segment=SegmentInfo(abc="B", xyz="X"), **common).policy.is_default
+    assert sla.targets_for(segment=None, **common).policy.is_default
+
+
+# --- routing ---------------------------------------------------------------------------------
+def test_key_client_goes_to_its_account_manager(make_staff, monkeypatch) -> None:
+    kam = make_staff(Role.ACCOUNT_MANAGER)
+    company = CompanyFactory(account_manager=kam)
+    monkeypatch.setattr(services, "segment_of", lambda pk: SegmentInfo(abc="A", xyz="X"))
+    assert open_request(company, service=ServiceFactory()).assignee == kam
+
+
+def test_named_team_route_beats_the_account_manager(make_staff) -> None:
+    kam, member = make_staff(Role.ACCOUNT_MANAGER), make_staff(Role.CALL_OPERATOR)
+    company = CompanyFactory(account_manager=kam)
+    team = UnitFactory()
+    make_agent(member, team)
+    KeyClientRoute.objects.create(company=company, team=team)
+    request = open_request(company)
+    assert (request.assignee, request.team) == (member, team)
+
+
+def test_skills_and_load_choose_the_least_busy_qualified_agent(make_staff) -> None:
+    skill = SkillFactory()
+    service = ServiceFactory()
+    service.skills.add(skill)
+    busy, free, unskilled = (make_staff(Role.CALL_OPERATOR) for _ in range(3))
+    make_agent(busy, service.unit, [skill])
+    make_agent(free, service.unit, [skill])
+    make_agent(unskilled, service.unit, [])
+    first = open_request(service=service)
+    second = open_request(service=service)
+    # The first went to the lower agent id; then the other one had fewer open requests.
+    assert {first.assignee, second.assignee} == {busy, free}
+    assert unskilled not in {first.assignee, second.assignee}
+    assert first.team == service.unit
+
+
+def test_agents_at_capacity_get_nothing_and_the_request_waits_in_the_unit_queue(
+    make_staff,
+) -> None:
+    service = ServiceFactory()
+    make_agent(make_staff(Role.CALL_OPERATOR), service.unit, capacity=1)
+    open_request(service=service)
+    waiting = open_request(service=service)
+    assert waiting.assignee is None and waiting.team == service.unit
+
+
+# --- workflow --------------------------------------------------------------------------------
+def test_invalid_transition_is_refused_with_the_possible_ones(make_staff) -> None:
+    request = open_request()
+    services.request_change_status(request=request, to=Status.RESOLVED, by=None)
+    services.request_change_status(request=request, to=Status.CLOSED, by=None)
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
+        services.request_change_status(request=request, to=Status.IN_PROGRESS, by=None)
+    assert "cannot become" in str(exc.value) and "final" in str(exc.value)
+    request.refresh_from_db()
+    assert request.status == Status.CLOSED
+
+
+def test_reopening_clears_first_contact_resolution_and_opens_again(make_staff) -> None:
+    request = services.request_resolve(request=open_request(), by=None, first_contact=True)
+    assert request.first_contact_resolution and not request.is_open
+    request = services.request_change_status(request=request, to=Status.REOPENED, by=None)
+    assert request.is_open and not request.first_contact_resolution and request.resolved_at is None
+
+
+def test_every_change_reaches_the_timeline_and_the_audit_trail(make_staff) -> None:
+    agent = make_staff(Role.CALL_OPERATOR)
+    request = open_request(by=agent)
+    services.request_assign(request=request, to=agent, by=agent)
+    services.request_note(request=request, body="внутреннее", by=agent)
+    services.request_change_status(request=request, to=Status.IN_PROGRESS, by=agent)
+    entries = Interaction.objects.filter(source=f"service.request:{request.pk}")
+    assert entries.count() == 4
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"service.request_created", "service.request_assigned"} <= actions
+    assert {"service.request_noted", "service.request_status"} <= actions
+
+
+def test_waiting_for_client_pauses_the_clock_and_resuming_moves_the_due_time(
+    always_open_calendar,
+) -> None:
+    request = open_request()
+    due_before = request.resolution_due
+    request = services.request_change_status(request=request, to=Status.WAITING, by=None)
+    assert request.sla_paused_since is not None
+    # Pretend the client took two hours to answer.
+    ServiceRequest.objects.filter(pk=request.pk).update(
+        sla_paused_since=timezone.now() - dt.timedelta(hours=2)
+    )
+    request.refresh_from_db()
+    request = services.request_change_status(request=request, to=Status.IN_PROGRESS, by=None)
+    assert request.sla_paused_since is None
+    assert request.sla_paused_minutes in (119, 120)
+    moved = request.resolution_due - due_before
+    assert dt.timedelta(minutes=119) <= moved <= dt.timedelta(minutes=121)
+
+
+# --- repeats ---------------------------------------------------------------------------------
+def test_repeat_contact_within_the_window_is_linked_and_a_second_visit_counted() -> None:
+    company, service = CompanyFactory(), ServiceFactory()
+    first = open_request(company, service=service, channel=Channel.VISIT)
+    second = open_request(company, service=service, channel=Channel.VISIT)
+    assert second.repeat_of == first and second.is_repeat_visit
+    other_service = open_request(company, service=ServiceFactory(), channel=Channel.VISIT)
+    assert other_service.repeat_of is None
+
+
+def test_old_contact_is_not_a_repeat() -> None:
+    company, service = CompanyFactory(), ServiceFactory()
+    open_request(company, service=service, created_at=timezone.now() - dt.timedelta(days=30))
+    assert open_request(company, service=service).repeat_of is None
+
+
+def test_same_topic_without_service_is_a_repeat() -> None:
+    company = CompanyFactory()
+    first = open_request(company, topic="счёт")
+    assert open_request(company, topic="Счёт").repeat_of == first
+
+
+def test_service_not_offered_by_phone_is_refused_with_the_reason() -> None:
+    service = ServiceFactory(
+        channels=[Channel.VISIT], in_person_required=True, in_person_reason="нужна подпись"
+    )
+    with pytest.raises(ValidationError) as exc:
+        open_request(service=service, channel=Channel.PHONE)
+    assert "нужна подпись" in str(exc.value)
+
+
+def test_contact_of_another_company_is_refused() -> None:
+    with pytest.raises(ValidationError) as exc:
+        open_request(CompanyFactory(), contact=ContactFactory())
+    assert "contact" in exc.value.message_dict
+
+
+def test_bodies_are_sanitised_on_the_staff_path(make_staff) -> None:
+    request = open_request(body='<p onclick="x()">Hi<script>alert(1)</script></p>')
+    body = request.messages.get().body_html
+    assert "script" not in body and "onclick" not in body and "Hi" in body
+
+
+# --- SLA job ---------------------------------------------------------------------------------
+def test_sla_job_warns_breaches_escalates_once(make_staff, django_capture_on_commit_callbacks):
+    supervisor = make_staff(Role.SUPERVISOR)
+    service = ServiceFactory()
+    service.unit.supervisor = supervisor
+    service.unit.save()
+    request = open_request(service=service)
+    warn_at = request.response_warn_at + dt.timedelta(seconds=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.sla_check(now=warn_at)
+        again = services.sla_check(now=warn_at)
+    assert (first.warnings, again.warnings) == (1, 0)
+    late = request.resolution_due + dt.timedelta(minutes=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        breached = services.sla_check(now=late)
+        repeated = services.sla_check(now=late)
+    assert breached.breaches == 2 and breached.escalations == 2
+    assert repeated.breaches == 0 and repeated.escalations == 0
+    request.refresh_from_db()
+    assert request.first_response_breached and request.resolution_breached
+    kinds = list(SlaEvent.objects.filter(request=request).values_list("kind", flat=True))
+    assert kinds.count(SlaEvent.Kind.RESPONSE_BREACH) == 1
+    assert Todo.objects.filter(assignee=supervisor, source=f"service.request:{request.pk}").exists()
+
+
+def test_paused_request_is_not_breached(make_staff) -> None:
+    request = open_request()
+    services.request_change_status(request=request, to=Status.WAITING, by=None)
+    result = services.sla_check(now=request.resolution_due + dt.timedelta(days=1))
+    assert result.breaches == 0
