@@ -24,7 +24,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 @pytest.fixture
 def make_staff(db: Any) -> Callable[..., User]:
     def make(role: Role | str = Role.ACCOUNT_MANAGER, **kwargs: Any) -> User:
-        return StaffFactory(role=role, **kwargs)
+        return StaffFactory.create(role=role, **kwargs)
 
     return make
 
@@ -32,8 +32,8 @@ def make_staff(db: Any) -> Callable[..., User]:
 @pytest.fixture
 def make_portal_user(db: Any) -> Callable[..., User]:
     def make(company: Company | None = None, role: str = PortalAccount.Role.MEMBER) -> User:
-        user = PortalUserFactory()
-        PortalAccount.objects.create(user=user, company=company or CompanyFactory(), role=role)
+        user = PortalUserFactory.create()
+        PortalAccount.objects.create(user=user, company=company or CompanyFactory.create(), role=role)
         return user
 
     return make

@@ -77,12 +77,14 @@ _ADJ_HARD = (
     "Северн", "Южн", "Западн", "Восточн", "Центральн", "Нов", "Перв", "Объединённ", "Надёжн",
     "Современн", "Промышленн", "Транспортн", "Торгов", "Строительн", "Инженерн", "Столичн",
     "Региональн", "Межрегиональн", "Дальневосточн", "Северо-Западн", "Полярн", "Технологичн",
-    "Национальн", "Индустриальн", "Делов", "Сетев", "Цифров", "Главн",
+    "Национальн", "Индустриальн", "Главн", "Энергичн", "Крупн",
 )
+# Stressed ending: Цифров-ой/-ая/-ое, Донск-ой.
+_ADJ_STRESSED = ("Цифров", "Делов", "Сетев", "Городск", "Донск", "Тверск", "Морск", "Золот")
 _ADJ_SOFT = (
-    "Сибирск", "Уральск", "Балтийск", "Волжск", "Донск", "Кубанск", "Невск", "Окск", "Камск",
-    "Приморск", "Байкальск", "Ладожск", "Енисейск", "Российск", "Городск", "Каспийск",
-    "Таврическ", "Алтайск", "Тверск", "Мещерск",
+    "Сибирск", "Уральск", "Балтийск", "Волжск", "Кубанск", "Невск", "Окск", "Камск",
+    "Приморск", "Байкальск", "Ладожск", "Енисейск", "Российск", "Каспийск",
+    "Таврическ", "Алтайск", "Мещерск", "Северск", "Печорск",
 )
 _NOUNS: tuple[tuple[str, str], ...] = (
     ("терминал", "m"), ("альянс", "m"), ("сервис", "m"), ("стандарт", "m"), ("ресурс", "m"),
@@ -205,14 +207,10 @@ _FOREIGN: tuple[tuple[str, str, str, str], ...] = (
     ("TR", "{} A.Ş.", "USD", "MERSIS "), ("AE", "{} FZE", "USD", "TL "),
     ("AM", "{} LLC", "RUB", "REG "),
 )
+# Landline numbers in each capital; six random digits follow (checked with phonenumbers).
 _FOREIGN_PHONES = {
-    "DE": "+4930{:06d}",
-    "KZ": "+7727{:07d}",
-    "BY": "+37517{:07d}",
-    "CN": "+8610{:08d}",
-    "TR": "+90212{:07d}",
-    "AE": "+9714{:07d}",
-    "AM": "+37410{:06d}",
+    "DE": "+49302{:06d}", "KZ": "+77272{:06d}", "BY": "+375172{:06d}", "CN": "+861052{:06d}",
+    "TR": "+902122{:06d}", "AE": "+97142{:06d}", "AM": "+37410{:06d}",
 }
 # fmt: on
 _RATES = {"RUB": 1.0, "EUR": 98.0, "USD": 90.0}
@@ -221,6 +219,7 @@ _MONTHLY = tuple(o.code for o in OFFERINGS if o.monthly)
 _MARGINS = {o.code: o.margin for o in OFFERINGS}
 _GROUP_ROLES = {"subsidiary": GroupRole.SUBSIDIARY, "branch": GroupRole.BRANCH}
 _HEADCOUNT = {"micro": (1, 15), "small": (16, 100), "medium": (101, 250), "large": (251, 25000)}
+_GROUP_FORMS = {LegalForm.OOO, LegalForm.AO, LegalForm.PAO, LegalForm.NAO}
 _SUBSIDIARY_TAILS = ("Сервис", "Логистика", "Инжиниринг", "Трейд", "Регион", "Девелопмент")
 _FLAT_FEE = {"internet", "vpn", "colocation", "support", "outsourcing"}  # round sums, in roubles
 
@@ -428,6 +427,7 @@ class DemoStats:
     seconds: float = 0.0
     company_seconds: float = 0.0  # generating and writing companies, contacts and their rows
     revenue_seconds: float = 0.0  # generating and writing contracts and revenue
+    commit_seconds: float = 0.0  # committing the batches (with SQLite, WAL checkpoints too)
     index_seconds: float = 0.0  # rebuilding the search indexes after a large load
 
     def as_dict(self) -> dict[str, float]:
@@ -497,6 +497,10 @@ class _Lookups:
     consent_texts: dict[str, int]
     managers: list[User]
     operators: list[User]
+
+
+def _columns(names: str) -> tuple[str, ...]:
+    return tuple(names.split())
 
 
 def _weighted(items: Sequence[tuple[Any, float]]) -> tuple[list[Any], list[float]]:
@@ -697,148 +701,48 @@ class DemoGenerator:
         self.channels, self.channels_cum = _weighted(_CHANNEL_WEIGHTS)
 
     def _tables(self) -> None:
-        self.t_company = _Table(
-            Company,
-            (
-                "id",
-                "legal_name",
-                "short_name",
-                "legal_form",
-                "country",
-                "inn",
-                "kpp",
-                "ogrn",
-                "foreign_registration_number",
-                "vat_number",
-                "industry_id",
-                "region_id",
-                "employees",
-                "annual_revenue",
-                "size_band",
-                "legal_address",
-                "postal_address",
-                "office_address",
-                "website",
-                "email",
-                "phone",
-                "status",
-                "account_manager_id",
-                "parent_id",
-                "group_role",
-                "search_name",
-                "completeness",
-                "verified_at",
-                "created_at",
-                "updated_at",
-            ),
-        )
+        # Column order is the order of the tuples the generator builds.
+        self.t_company = _Table(Company, _COMPANY_COLUMNS)
         self.t_contact = _Table(
             Contact,
-            (
-                "id",
-                "company_id",
-                "last_name",
-                "first_name",
-                "patronymic",
-                "gender",
-                "position",
-                "department",
-                "decision_role",
-                "power_of_attorney_number",
-                "power_of_attorney_expires",
-                "email",
-                "phone",
-                "preferred_channel",
-                "language",
-                "left_company",
-                "left_at",
-                "search_name",
-                "completeness",
-                "verified_at",
-                "created_at",
-                "updated_at",
+            _columns(
+                "id company_id last_name first_name patronymic gender position department "
+                "decision_role power_of_attorney_number power_of_attorney_expires email phone "
+                "preferred_channel language left_company left_at search_name completeness "
+                "verified_at created_at updated_at"
             ),
         )
-        self.t_point = _Table(
-            ContactPoint, ("id", "contact_id", "kind", "value", "label", "is_primary")
-        )
+        self.t_point = _Table(ContactPoint, _columns("id contact_id kind value label is_primary"))
         self.t_consent = _Table(
             Consent,
-            (
-                "id",
-                "contact_id",
-                "purpose",
-                "channel",
-                "text_id",
-                "given_at",
-                "source",
-                "withdrawn_at",
-                "withdrawal_source",
-                "recorded_by_id",
+            _columns(
+                "id contact_id purpose channel text_id given_at source withdrawn_at "
+                "withdrawal_source recorded_by_id"
             ),
         )
         self.t_contract = _Table(
             Contract,
-            (
-                "id",
-                "company_id",
-                "number",
-                "title",
-                "signed_on",
-                "starts_on",
-                "ends_on",
-                "value",
-                "currency",
-                "status",
+            _columns(
+                "id company_id number title signed_on starts_on ends_on value currency status"
             ),
         )
         self.t_contract_offerings = _Through(Contract.offerings).table
         self.t_company_tags = _Through(Company.tags).table
         self.t_revenue = _Table(
             RevenueRecord,
-            (
-                "id",
-                "company_id",
-                "date",
-                "amount",
-                "currency",
-                "amount_base",
-                "cost",
-                "offering_id",
-                "contract_id",
-            ),
+            _columns("id company_id date amount currency amount_base cost offering_id contract_id"),
         )
         self.t_interaction = _Table(
             Interaction,
-            (
-                "id",
-                "company_id",
-                "contact_id",
-                "channel",
-                "direction",
-                "occurred_at",
-                "staff_id",
-                "subject",
-                "summary",
-                "outcome",
-                "next_step",
-                "next_step_due",
-                "created_at",
+            _columns(
+                "id company_id contact_id channel direction occurred_at staff_id subject summary "
+                "outcome next_step next_step_due created_at"
             ),
         )
         self.t_todo = _Table(
             Todo,
-            (
-                "id",
-                "company_id",
-                "contact_id",
-                "assignee_id",
-                "kind",
-                "title",
-                "due_on",
-                "done_at",
-                "source",
-                "created_at",
+            _columns(
+                "id company_id contact_id assignee_id kind title due_on done_at source created_at"
             ),
         )
 
@@ -857,6 +761,7 @@ class DemoGenerator:
             self.t_contract_offerings.flush(cursor)
             self.stats.revenue_rows += self.t_revenue.flush(cursor)
             t2 = time.perf_counter()
+        self.stats.commit_seconds += time.perf_counter() - t2
         self.stats.company_seconds += (t1 - t0) + self.gen_company_seconds
         self.stats.revenue_seconds += (t2 - t1) + self.gen_revenue_seconds
         self.gen_company_seconds = self.gen_revenue_seconds = 0.0
@@ -942,7 +847,7 @@ class DemoGenerator:
         office = f"{info.code}{n % offices + 1:02d}"
         # 7919 is prime to 10^5 and 10^6: distinct counters give distinct serials; the offset
         # keeps regions from starting on the same number.
-        shift = int(info.code) * 35_671
+        shift = int(info.code) * 35_671 + n % offices * 3_331
         year = f"{rng.randint(2, 25):02d}"
         if person:
             serial = (n // offices * 7919 + shift) % 1_000_000
@@ -961,11 +866,14 @@ class DemoGenerator:
 
     def _adjective(self, gender: str) -> str:
         rng = self.rng
-        if rng.random() < 0.6:
-            stem = rng.choice(_ADJ_HARD)
-            return stem + {"m": "ый", "f": "ая", "n": "ое"}[gender]
-        stem = rng.choice(_ADJ_SOFT)
-        return stem + {"m": "ий", "f": "ая", "n": "ое"}[gender]
+        roll = rng.random()
+        if roll < 0.55:
+            stem, masculine = rng.choice(_ADJ_HARD), "ый"
+        elif roll < 0.85:
+            stem, masculine = rng.choice(_ADJ_SOFT), "ий"
+        else:
+            stem, masculine = rng.choice(_ADJ_STRESSED), "ой"
+        return stem + {"m": masculine, "f": "ая", "n": "ое"}[gender]
 
     def _name(self, form: str, industry: Industry, info: RegionInfo | None) -> str:
         rng = self.rng
@@ -1182,7 +1090,9 @@ class DemoGenerator:
             )
         else:
             if spec.kind == "subsidiary" and parent:
-                tail = rng.choice((info.city, *_SUBSIDIARY_TAILS))
+                # Each subsidiary of a group gets its own tail, so that their names differ.
+                tails = parent.setdefault("tails", [info.city, *_SUBSIDIARY_TAILS])
+                tail = tails.pop(rng.randrange(len(tails))) if tails else str(spec.number)
                 short = f"{parent['short_name']}-{tail}"
             else:
                 short = self._name(form, industry, info)
@@ -1198,49 +1108,20 @@ class DemoGenerator:
         return out
 
     def _store_company(self, row: dict[str, Any]) -> None:
-        values = tuple(row[c] for c in _COMPANY_COLUMNS)
+        values = [row[c] for c in _COMPANY_COLUMNS]
         key = tuple(v is not None and v != "" for v in values)
         percent = self.completeness_cache.get(key)
         if percent is None:
             # The score depends only on which fields are filled: one call per pattern, not per row.
-            kwargs = {c: row[c] for c in _COMPANY_COLUMNS}
-            percent = company_completeness(Company(**kwargs))[0]
+            percent = company_completeness(
+                Company(**dict(zip(_COMPANY_COLUMNS, values, strict=True)))
+            )[0]
             self.completeness_cache[key] = percent
-        row["completeness"] = percent
-        self.t_company.add(
-            (
-                row["id"],
-                row["legal_name"],
-                row["short_name"],
-                row["legal_form"],
-                row["country"],
-                row["inn"],
-                row["kpp"],
-                row["ogrn"],
-                row["foreign_registration_number"],
-                row["vat_number"],
-                row["industry_id"],
-                row["region_id"],
-                row["employees"],
-                row["annual_revenue"],
-                row["size_band"],
-                row["legal_address"],
-                row["postal_address"],
-                row["office_address"],
-                row["website"],
-                row["email"],
-                row["phone"],
-                row["status"],
-                row["account_manager_id"],
-                row["parent_id"],
-                row["group_role"],
-                row["search_name"],
-                percent,
-                self._dt(row["verified_at"]) if row["verified_at"] else None,
-                self._dt(row["created_at"]),
-                self._dt(row["updated_at"]),
-            )
-        )
+        row["completeness"] = values[_COMPLETENESS] = percent
+        for i in _COMPANY_DATETIMES:
+            if values[i] is not None:
+                values[i] = self._dt(values[i])
+        self.t_company.add(tuple(values))
         self.batch_companies.append({"id": row["id"]})
 
     def _status(self, spec: _CompanySpec) -> tuple[str, str]:
@@ -1271,17 +1152,31 @@ class DemoGenerator:
         orig = spec.parent
         assert orig is not None
         short = orig["short_name"]
+        form = orig["legal_form"]
         variant = rng.randrange(4)
-        if variant == 0:
-            legal = f'{orig["legal_form"]} "{short}"'
-        elif variant == 1 and orig["legal_form"] == LegalForm.OOO:
+        if form == LegalForm.IP:
+            full = orig["legal_name"].removeprefix("ИП ")
+            legal = (
+                f"Индивидуальный предприниматель {full}"
+                if variant < 2
+                else f"ИП {full.replace('ё', 'е')}"
+            )
+        elif form == LegalForm.FOREIGN:
+            legal = short = short.upper() if variant < 2 else short.replace(",", "")
+        elif variant == 0:
+            legal = f'{form} "{short}"'
+        elif variant == 1 and form == LegalForm.OOO:
             legal = f"Общество с ограниченной ответственностью «{short}»"
         elif variant == 2 and len(short) > 5:
+            # Two neighbouring letters swapped (never a space or hyphen: that reads as a bug).
             i = rng.randrange(1, len(short) - 2)
-            short = short[:i] + short[i + 1] + short[i] + short[i + 2 :]
-            legal = f"{orig['legal_form']} «{short}»"
+            if short[i].isalpha() and short[i + 1].isalpha():
+                short = short[:i] + short[i + 1] + short[i] + short[i + 2 :]
+            else:
+                short = short[:i] + short[i + 1 :]
+            legal = f"{form} «{short}»"
         else:
-            legal = f"{orig['legal_form']}  «{short.upper()}»"
+            legal = f"{form}  «{short.upper()}»"
         same_inn = orig["legal_form"] != LegalForm.IP and rng.random() < 0.6
         row = dict(orig)
         created = self.now - datetime.timedelta(days=rng.randint(1, 300))
@@ -1398,7 +1293,7 @@ class DemoGenerator:
         if rng.random() < 0.05:
             role = ""
         left = rng.random() < 0.05
-        left_at = self._days_ago(10, 500) if left else None
+        left_at = max(self._days_ago(10, 500), created.date()) if left else None
         verified = company["verified_at"] if rng.random() < 0.7 else None
         channel = rng.choice(
             (Channel.EMAIL, Channel.EMAIL, Channel.PHONE, Channel.PHONE, Channel.PORTAL, "")
@@ -1488,8 +1383,10 @@ class DemoGenerator:
             wsource = ""
             if rng.random() < withdraw or (left_at and purpose == ConsentPurpose.MARKETING):
                 span = max(1, (self.now - given).days)
-                withdrawn = given + datetime.timedelta(
-                    days=rng.randint(1, span), seconds=rng.randrange(3600)
+                withdrawn = min(
+                    self.now,
+                    given
+                    + datetime.timedelta(days=rng.randint(1, span), seconds=rng.randrange(3600)),
                 )
                 wsource = rng.choice(
                     (Consent.Source.EMAIL, Consent.Source.PORTAL, Consent.Source.PAPER)
@@ -1653,7 +1550,7 @@ class DemoGenerator:
             day = (
                 self._days_ago(oldest, horizon) if oldest < horizon else self._days_ago(0, horizon)
             )
-            when = self._moment(day)
+            when = min(self._moment(day), self.now)
             staff: int | None = manager
             if channel in {Channel.VISIT, Channel.PHONE} and rng.random() < 0.5:
                 staff = rng.choice(self.lk.operators).pk
@@ -1738,8 +1635,10 @@ class DemoGenerator:
         if spec.kind != "independent":
             return
         if company["legal_form"] not in {LegalForm.IP, LegalForm.FOREIGN}:
-            if company["band"] in {"medium", "large"} and (
-                rng.random() < 0.08 or not self.groups_made
+            if (
+                company["legal_form"] in _GROUP_FORMS
+                and company["band"] in {"medium", "large"}
+                and (rng.random() < 0.08 or not self.groups_made)
             ):
                 self._group(company)
                 return
@@ -1759,8 +1658,8 @@ class DemoGenerator:
         )
         branches = rng.randint(1 if first or not subsidiaries else 0, 3)
         self._set_group_role(company["id"])
-        for _ in range(subsidiaries):
-            self.queue.append(_CompanySpec(kind="subsidiary", parent=company))
+        for k in range(subsidiaries):
+            self.queue.append(_CompanySpec(kind="subsidiary", parent=company, number=k + 1))
         for k in range(branches):
             self.queue.append(_CompanySpec(kind="branch", parent=company, number=k + 1))
 
@@ -1774,38 +1673,16 @@ class DemoGenerator:
                 return
 
 
-_COMPANY_COLUMNS = (
-    "id",
-    "legal_name",
-    "short_name",
-    "legal_form",
-    "country",
-    "inn",
-    "kpp",
-    "ogrn",
-    "foreign_registration_number",
-    "vat_number",
-    "industry_id",
-    "region_id",
-    "employees",
-    "annual_revenue",
-    "size_band",
-    "legal_address",
-    "postal_address",
-    "office_address",
-    "website",
-    "email",
-    "phone",
-    "status",
-    "account_manager_id",
-    "parent_id",
-    "group_role",
-    "search_name",
-    "completeness",
-    "verified_at",
-    "created_at",
-    "updated_at",
+_COMPANY_COLUMNS = _columns(
+    "id legal_name short_name legal_form country inn kpp ogrn foreign_registration_number "
+    "vat_number industry_id region_id employees annual_revenue size_band legal_address "
+    "postal_address office_address website email phone status account_manager_id parent_id "
+    "group_role search_name completeness verified_at created_at updated_at"
 )
+_COMPLETENESS = _COMPANY_COLUMNS.index("completeness")
+_COMPANY_DATETIMES = [
+    _COMPANY_COLUMNS.index(c) for c in ("verified_at", "created_at", "updated_at")
+]
 
 
 def _decimal(value: float) -> Decimal:

@@ -70,7 +70,8 @@ from .validators import clean_phone, normalise_name
 
 M = TypeVar("M", bound=Model)
 
-CANDIDATES = 200  # rows fetched for ranking; enough for a typo, small enough to rank in ~1 ms
+CANDIDATES = 200  # rows ranked by rapidfuzz: enough for a first screen, ~1 ms to rank
+RANK_POOL = 2000  # index hits considered for ranking, before the exact LIKE checks
 COUNT_CAP = 1000
 MIN_TYPO_LEN = 4  # shorter prefixes have too many one-edit neighbours to mean anything
 
@@ -198,23 +199,45 @@ def one_edit_variants(prefix: str) -> list[str]:
 # --- Name matching per database --------------------------------------------------------------
 
 
+# FTS5 answers a prefix query straight from a prefix index when one has the prefix's length;
+# a longer prefix makes it merge the lists of every word with that prefix ("александр*": the
+# name and both patronymics, 480,000 rows at 3M contacts, 80 ms). So the index keeps prefixes of
+# these lengths, queries are cut to the nearest one and the full prefix is checked with LIKE.
+FTS_PREFIX_LENGTHS = (2, 3, 4, 6, 8)
+
+
+def _fts_prefix(prefix: str) -> str:
+    usable = [n for n in FTS_PREFIX_LENGTHS if n <= len(prefix)]
+    return prefix[: usable[-1]] if usable else prefix
+
+
 def _fts_expression(groups: Sequence[Sequence[str]]) -> str:
     """FTS5 query: every group must match, any prefix of a group will do."""
     parts = []
     for group in groups:
-        alternatives = " OR ".join(f'"{p}"*' for p in group)
-        parts.append(f"({alternatives})" if len(group) > 1 else alternatives)
+        alternatives = " OR ".join(sorted({f'"{_fts_prefix(p)}"*' for p in group}))
+        parts.append(f"({alternatives})" if " OR " in alternatives else alternatives)
     return " AND ".join(parts)
 
 
-def _name_match(table: str, groups: Sequence[Sequence[str]]) -> Q:
-    """Rows whose name has, for every group, a word starting with one of its prefixes."""
+def _name_match(table: str, groups: Sequence[Sequence[str]], limit: int | None = None) -> Q:
+    """Rows whose name has, for every group, a word starting with one of its prefixes.
+
+    With `limit`, at most that many index hits are considered: the ranked search wants a
+    candidate set, not every Ivanov in the country.
+    """
+    condition = Q()
     if connection.vendor == "sqlite":
         fts = FTS_TABLES[table][0]
         sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s"  # noqa: S608 - fixed names
-        return Q(id__in=RawSQL(sql, [_fts_expression(groups)]))  # noqa: S611 - bound param
-    condition = Q()
+        params: list[Any] = [_fts_expression(groups)]
+        if limit is not None:
+            sql += " LIMIT %s"
+            params.append(limit)
+        condition &= Q(id__in=RawSQL(sql, params))  # noqa: S611 - bound params
     for group in groups:
+        if connection.vendor == "sqlite" and all(_fts_prefix(p) == p for p in group):
+            continue
         alternatives = Q()
         for p in group:
             alternatives |= Q(search_name__contains=p)
@@ -222,12 +245,13 @@ def _name_match(table: str, groups: Sequence[Sequence[str]]) -> Q:
     return condition
 
 
-def _has_words(table: str, prefixes: Sequence[str]) -> bool:
-    fts = FTS_TABLES[table][0]
+def _word_exists(table: str, prefix: str) -> bool:
+    """Does any indexed word start with `prefix`? One B-tree probe of the term table."""
+    terms = FTS_TABLES[table][1]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {fts} WHERE {fts} MATCH %s LIMIT 1",  # noqa: S608
-            [_fts_expression([[p] for p in prefixes])],
+            f"SELECT 1 FROM {terms} WHERE term >= %s AND term < %s LIMIT 1",  # noqa: S608
+            [prefix, prefix + "\uffff"],
         )
         return cursor.fetchone() is not None
 
@@ -236,21 +260,21 @@ def corrections(table: str, prefix: str) -> list[str]:
     """Prefixes of words that occur in `table`'s names and are one typo away from `prefix`.
 
     The variants (about 400 for a 6-letter word) are probed against the term table, a plain
-    B-tree of every word ever indexed, in one statement: ~2 ms even at a million names.
+    B-tree of every word ever indexed, in one statement: a few ms even at a million names.
     """
     if len(prefix) < MIN_TYPO_LEN:
         return []
     terms = FTS_TABLES[table][1]
     variants = one_edit_variants(prefix)
     found: list[str] = []
+    probe = (
+        f"SELECT %s WHERE EXISTS (SELECT 1 FROM {terms} "  # noqa: S608 - fixed name
+        "WHERE term >= %s AND term < %s)"
+    )
     with connection.cursor() as cursor:
         # SQLite allows at most 500 terms in a compound SELECT.
         for start in range(0, len(variants), 400):
             chunk = variants[start : start + 400]
-            probe = (
-                f"SELECT %s WHERE EXISTS (SELECT 1 FROM {terms} "  # noqa: S608 - fixed name
-                "WHERE term >= %s AND term < %s)"
-            )
             params: list[str] = []
             for v in chunk:
                 params += [v, v, v + "\uffff"]
@@ -259,41 +283,36 @@ def corrections(table: str, prefix: str) -> list[str]:
     return found
 
 
-def _text_condition(table: str, query: Query) -> Q:
-    """Q for the name part of a query; words that match nothing are read as typos."""
+def _text_condition(table: str, query: Query, limit: int | None) -> Q:
+    """Q for the name part of a query; a word that begins no indexed word is read as a typo."""
     if not query.prefixes:
         return Q(pk__in=[])
     prefixes = query.prefixes[:6]
-    exact = _name_match(table, [[p] for p in prefixes])
     if connection.vendor != "sqlite":
-        text = " ".join(prefixes)
-        typo = Q(
+        exact = _name_match(table, [[p] for p in prefixes])
+        model = Company if table == "clients_company" else Contact
+        if model.objects.filter(exact).exists():
+            return exact
+        return Q(
             id__in=RawSQL(  # noqa: S611 - bound parameter, fixed table name
                 f"SELECT id FROM {table} WHERE %s <%% search_name",  # noqa: S608
-                [text],
+                [" ".join(prefixes)],
             )
         )
-        model = Company if table == "clients_company" else Contact
-        return exact if model.objects.filter(exact).exists() else typo
-    if _has_words(table, prefixes):
-        return exact
     groups: list[list[str]] = []
     for p in prefixes:
-        if len(prefixes) > 1 and _has_words(table, [p]):
+        # Short words are too short to correct; the index alone says whether they match.
+        if len(p) < MIN_TYPO_LEN or _word_exists(table, p):
             groups.append([p])
             continue
         alternatives = corrections(table, p)
         if not alternatives:
             return Q(pk__in=[])
         groups.append(alternatives)
-    return _name_match(table, groups)
+    return _name_match(table, groups, limit)
 
 
 def _contact_ids_by_point(kind: str, value: str) -> list[int]:
-    """Contacts having this phone or e-mail: a handful of rows, fetched once by the index.
-
-    Fetched up front rather than as a subquery: inside an OR, SQLite would scan the table.
-    """
     return list(
         ContactPoint.objects.filter(kind=kind, value=value)
         .values_list("contact_id", flat=True)
@@ -302,45 +321,57 @@ def _contact_ids_by_point(kind: str, value: str) -> list[int]:
 
 
 def _identifier_condition(query: Query, *, for_contacts: bool) -> Q:
-    condition = Q(pk__in=[])
+    """Phones and e-mails become a short list of ids, fetched by their own indexes first:
+    inside one OR with other columns, SQLite would scan the whole table instead. Each lookup
+    drops the default ordering, or SQLite walks the name index to avoid a sort (4 s at 1M)."""
+    model: type[Company] | type[Contact] = Contact if for_contacts else Company
+    by_inn = _prefix_range("inn", query.inn_prefix) if query.inn_prefix else None
+    if for_contacts and by_inn is not None:
+        by_inn = Q(
+            company_id__in=Company.objects.filter(by_inn).order_by().values("pk")[:CANDIDATES]
+        )
+    if not (query.phone or query.email):
+        return by_inn if by_inn is not None else Q(pk__in=[])
+    ids: set[int] = set()
     contact_ids: list[int] = []
-    if query.inn_prefix:
-        by_inn = _prefix_range("inn", query.inn_prefix)
-        if for_contacts:
-            by_inn = Q(company_id__in=Company.objects.filter(by_inn).values("pk")[:CANDIDATES])
-        condition |= by_inn
     if query.phone:
-        condition |= Q(phone=query.phone)
+        ids.update(
+            model.objects.filter(phone=query.phone).order_by().values_list("pk", flat=True)[:50]
+        )
         contact_ids += _contact_ids_by_point(ContactPoint.Kind.PHONE, query.phone)
     if query.email:
-        condition |= Q(email__in={query.email, query.email.lower()})
+        emails = {query.email, query.email.lower()}
+        ids.update(
+            model.objects.filter(email__in=emails).order_by().values_list("pk", flat=True)[:50]
+        )
         contact_ids += _contact_ids_by_point(ContactPoint.Kind.EMAIL, query.email.lower())
-    if contact_ids:
-        if for_contacts:
-            condition |= Q(pk__in=contact_ids)
-        else:
-            company_ids = Contact.objects.filter(pk__in=contact_ids).values_list(
-                "company_id", flat=True
-            )
-            condition |= Q(pk__in=list(company_ids))
-    return condition
+    if contact_ids and for_contacts:
+        ids.update(contact_ids)
+    elif contact_ids:
+        ids.update(Contact.objects.filter(pk__in=contact_ids).values_list("company_id", flat=True))
+    if by_inn is not None:
+        ids.update(
+            model.objects.filter(by_inn).order_by().values_list("pk", flat=True)[:CANDIDATES]
+        )
+    return Q(pk__in=sorted(ids))
 
 
-def company_condition(q: str) -> Q:
+def company_condition(q: str, *, limit: int | None = None) -> Q:
+    """Companies matching a search box entry, as a Q (lazy; `limit` bounds name matches)."""
     query = parse_query(q)
     if not query.text:
         return Q()
     if not query.is_identifier:
-        return _text_condition("clients_company", query)
+        return _text_condition("clients_company", query, limit)
     return _identifier_condition(query, for_contacts=False)
 
 
-def contact_condition(q: str) -> Q:
+def contact_condition(q: str, *, limit: int | None = None) -> Q:
     query = parse_query(q)
     if not query.text:
         return Q()
     if not query.is_identifier:
-        return _text_condition("clients_contact", query)
+        return _text_condition("clients_contact", query, limit)
     return _identifier_condition(query, for_contacts=True)
 
 
@@ -362,17 +393,21 @@ def _ranked(qs: QuerySet[M], q: str, limit: int) -> list[M]:
 
 
 def search_companies(q: str, *, limit: int = 20) -> list[Company]:
-    """Companies matching `q` (name, word form, typo, INN, phone, e-mail), best first."""
+    """Companies matching `q` (name, word form, typo, INN, phone, e-mail), best first.
+
+    Ranks the first few thousand index hits rather than all of them: at a million companies a
+    common word has tens of thousands, and no one reads past the first screen.
+    """
     if not (q or "").strip():
         return []
-    qs = active_companies().filter(company_condition(q))
+    qs = active_companies().filter(company_condition(q, limit=RANK_POOL))
     return _ranked(qs, q, limit)
 
 
 def search_contacts(q: str, *, limit: int = 20) -> list[Contact]:
     if not (q or "").strip():
         return []
-    qs = active_contacts().filter(contact_condition(q))
+    qs = active_contacts().filter(contact_condition(q, limit=RANK_POOL))
     return _ranked(qs, q, limit)
 
 
@@ -421,15 +456,21 @@ def _ordered(qs: QuerySet[M], sorts: Mapping[str, tuple[str, bool]], sort: str) 
     return qs.order_by(f"-{field}", "-id") if desc else qs.order_by(field, "id")
 
 
-def filter_companies(params: Mapping[str, str], *, user: Any = None) -> QuerySet[Company]:
+def filter_companies(
+    params: Mapping[str, str], *, user: Any = None, search_limit: int | None = None
+) -> QuerySet[Company]:
     """Companies as a list page shows them for these GET parameters, sorted.
+
+    `search_limit` bounds the rows a name search may match (the list page passes 1,001 so that
+    "иванов" among 3M contacts sorts a thousand rows, not 350,000; an export passes nothing and
+    gets every match).
 
     q, status, account_manager (user id), mine=1 (needs `user`), industry (id), section (OKVED
     letter), region (id), size, tag (id), legal_form, completeness_below (0-100), sort.
     """
     qs = active_companies()
     if q := (params.get("q") or "").strip():
-        qs = qs.filter(company_condition(q))
+        qs = qs.filter(company_condition(q, limit=search_limit))
     if status := params.get("status"):
         qs = qs.filter(status=status)
     if (manager := _int(params.get("account_manager"))) is not None:
@@ -454,12 +495,14 @@ def filter_companies(params: Mapping[str, str], *, user: Any = None) -> QuerySet
     return _ordered(qs, COMPANY_SORTS, params.get("sort") or "name")
 
 
-def filter_contacts(params: Mapping[str, str], *, user: Any = None) -> QuerySet[Contact]:
+def filter_contacts(
+    params: Mapping[str, str], *, user: Any = None, search_limit: int | None = None
+) -> QuerySet[Contact]:
     """Contacts for these GET parameters: q, company (id), decision_role, left (yes/no),
     mine=1 (contacts of the user's companies), status (of the company), sort."""
     qs = active_contacts()
     if q := (params.get("q") or "").strip():
-        qs = qs.filter(contact_condition(q))
+        qs = qs.filter(contact_condition(q, limit=search_limit))
     if (company := _int(params.get("company"))) is not None:
         qs = qs.filter(company_id=company)
     if role := params.get("decision_role"):
@@ -557,6 +600,8 @@ def capped_count(qs: QuerySet[Any], cap: int = COUNT_CAP) -> int:
 # Plain B-tree indexes the list pages need, on both databases.
 _BTREE_INDEXES = {
     "clients_company_name_sort": "clients_company (legal_name, id)",
+    # "Mine" is an account manager's everyday list: served in name order without a sort.
+    "clients_company_manager_name": "clients_company (account_manager_id, legal_name, id)",
     "clients_company_phone_find": "clients_company (phone)",
     "clients_company_email_find": "clients_company (email)",
     "clients_contact_updated_sort": "clients_contact (updated_at, id)",
@@ -580,6 +625,7 @@ def _split_words(column: str) -> str:
 def _sqlite_ddl(table: str) -> list[str]:
     words, terms = FTS_TABLES[table]
     content = f"content='{table}', content_rowid='id'"
+    prefixes = " ".join(str(n) for n in FTS_PREFIX_LENGTHS)
     # Table names are the constants above, never input.
     add = (
         f"INSERT INTO {words}(rowid, search_name) VALUES (new.id, new.search_name);"  # noqa: S608
@@ -592,7 +638,7 @@ def _sqlite_ddl(table: str) -> list[str]:
     )
     return [
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {words} USING fts5(search_name, {content}, "
-        "tokenize='unicode61 remove_diacritics 0', prefix='2 3 4')",
+        f"tokenize='unicode61 remove_diacritics 0', prefix='{prefixes}')",
         # Every word ever indexed (never pruned: a stale word only costs a wasted probe).
         f"CREATE TABLE IF NOT EXISTS {terms} (term TEXT PRIMARY KEY) WITHOUT ROWID",
         f"CREATE TRIGGER IF NOT EXISTS {table}_search_ai AFTER INSERT ON {table} BEGIN {add} END",

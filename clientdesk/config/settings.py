@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "clientdesk.clients",
     "clientdesk.segments",
     "clientdesk.service",
+    "clientdesk.campaigns",
+    "clientdesk.surveys",
     "clientdesk.portal",
     "django.contrib.admin",
     "django.contrib.auth",

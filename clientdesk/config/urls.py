@@ -21,6 +21,8 @@ urlpatterns = [
     path("clients/", include("clientdesk.clients.urls")),
     path("segments/", include("clientdesk.segments.urls")),
     path("service/", include("clientdesk.service.urls")),
+    path("campaigns/", include("clientdesk.campaigns.urls")),
+    path("surveys/", include("clientdesk.surveys.urls")),
     path("portal/", include("clientdesk.portal.urls")),
     path("api/v1/", include((api_v1, "v1"), namespace="v1")),
     path("api/v1/schema/", SpectacularAPIView.as_view(api_version="v1"), name="api-schema"),

@@ -32,6 +32,8 @@ MENU: list[NavItem] = [
     NavItem(_("Import"), "clients:import_list", Perm.CLIENTS_IMPORT),
     NavItem(_("Segments"), "segments:overview", Perm.SEGMENTS_VIEW),
     NavItem(_("At-risk clients"), "segments:at_risk", Perm.SEGMENTS_VIEW),
+    NavItem(_("Campaigns"), "campaigns:list", Perm.CAMPAIGNS_EDIT),
+    NavItem(_("Surveys"), "surveys:list", Perm.SURVEYS_MANAGE),
     NavItem(_("Audit trail"), "core:audit", Perm.AUDIT_VIEW),
     NavItem(_("API"), "api-docs", None),
 ]

@@ -26,18 +26,48 @@ class CompanySegmentSerializer(serializers.ModelSerializer[CompanySegment]):
     class Meta:
         model = CompanySegment
         fields = [
-            "company", "revenue", "margin", "abc", "abc_margin", "xyz", "cv", "recency_days",
-            "frequency", "r", "f", "m", "rfm_segment", "lifecycle", "trend_pct", "cluster",
-            "churn_risk", "risk_reasons", "value_historic", "value_expected",
-        ]  # fmt: skip
+            "company",
+            "revenue",
+            "margin",
+            "abc",
+            "abc_margin",
+            "xyz",
+            "cv",
+            "recency_days",
+            "frequency",
+            "r",
+            "f",
+            "m",
+            "rfm_segment",
+            "lifecycle",
+            "trend_pct",
+            "cluster",
+            "churn_risk",
+            "risk_reasons",
+            "value_historic",
+            "value_expected",
+        ]
         read_only_fields = fields
 
 
 class RunSerializer(serializers.ModelSerializer[SegmentRun]):
     class Meta:
         model = SegmentRun
-        fields = ["id", "period_end", "period_months", "status", "progress", "stage", "companies",
-                  "alerts", "error", "created_at", "started_at", "finished_at", "timings"]  # fmt: skip
+        fields = [
+            "id",
+            "period_end",
+            "period_months",
+            "status",
+            "progress",
+            "stage",
+            "companies",
+            "alerts",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "timings",
+        ]
         read_only_fields = fields
 
 
@@ -71,7 +101,7 @@ class Members(generics.ListAPIView[CompanySegment]):
         run = selectors.current_run()
         if run is None:
             return CompanySegment.objects.none()
-        params = {k: v for k, v in self.request.query_params.items() if k != "cursor"}
+        params = {k: str(v) for k, v in self.request.query_params.items() if k != "cursor"}
         return selectors.members(run, params).select_related(None).order_by("-id")
 
 
@@ -92,7 +122,8 @@ class Runs(APIView):
         return Response(RunSerializer(runs, many=True).data)
 
     def post(self, request: Request) -> Response:
-        raw = request.data.get("period_end")
+        data: Any = request.data
+        raw = data.get("period_end")
         try:
             period_end = dt.date.fromisoformat(raw) if raw else None
         except (TypeError, ValueError):
@@ -117,11 +148,14 @@ class Rules(APIView):
         return Response(RuleSegmentSerializer(items, many=True).data)
 
     def post(self, request: Request) -> Response:
+        data: Any = request.data
         seg = services.rule_segment_save(
-            name=str(request.data.get("name", "")), description=str(request.data.get("description", "")),
-            shared=bool(request.data.get("shared", False)), rules=request.data.get("rules"),
+            name=str(data.get("name", "")),
+            description=str(data.get("description", "")),
+            shared=bool(data.get("shared", False)),
+            rules=data.get("rules"),
             by=request.user,  # type: ignore[arg-type]
-        )  # fmt: skip
+        )
         return Response(RuleSegmentSerializer(seg).data, status=status.HTTP_201_CREATED)
 
 
@@ -140,14 +174,22 @@ class RuleCompanies(APIView):
         if after.isdigit():
             qs = qs.filter(pk__gt=int(after))
         ids = list(qs.values_list("pk", flat=True)[:1000])
-        return Response({"count": len(ids), "ids": ids, "next_after": ids[-1] if len(ids) == 1000 else None})
+        return Response(
+            {"count": len(ids), "ids": ids, "next_after": ids[-1] if len(ids) == 1000 else None}
+        )
 
 
 urlpatterns = [
-    path("segments/companies/<int:company_id>/", CompanyCurrentSegment.as_view(), name="segment-company"),
+    path(
+        "segments/companies/<int:company_id>/",
+        CompanyCurrentSegment.as_view(),
+        name="segment-company",
+    ),
     path("segments/members/", Members.as_view(), name="segment-members"),
     path("segments/runs/", Runs.as_view(), name="segment-runs"),
     path("segments/runs/<int:pk>/", RunDetail.as_view(), name="segment-run"),
     path("segments/rules/", Rules.as_view(), name="segment-rules"),
-    path("segments/rules/<int:pk>/companies/", RuleCompanies.as_view(), name="segment-rule-companies"),
+    path(
+        "segments/rules/<int:pk>/companies/", RuleCompanies.as_view(), name="segment-rule-companies"
+    ),
 ]

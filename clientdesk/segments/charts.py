@@ -51,7 +51,11 @@ def pareto(
     def y(v: float) -> float:
         return pad + ih * (1 - v / 100)
 
-    bands = [("A", 0.0, a_cut, "#dbe7fb"), ("B", a_cut, b_cut, "#eef3fc"), ("C", b_cut, 100.0, "#f7f9fd")]
+    bands = [
+        ("A", 0.0, a_cut, "#dbe7fb"),
+        ("B", a_cut, b_cut, "#eef3fc"),
+        ("C", b_cut, 100.0, "#f7f9fd"),
+    ]
     parts = [
         f'<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="pareto-t pareto-d" '
         f'xmlns="http://www.w3.org/2000/svg"><title id="pareto-t">{escape(title)}</title>'
@@ -62,7 +66,8 @@ def pareto(
             continue
         parts.append(
             f'<a href="{escape(hrefs.get(name, "#"))}"><rect x="{x(lo):.1f}" y="{pad}" '
-            f'width="{x(hi) - x(lo):.1f}" height="{ih}" fill="{colour}"><title>{name}</title></rect>'
+            f'width="{x(hi) - x(lo):.1f}" height="{ih}" fill="{colour}">'
+            f"<title>{name}</title></rect>"
             f'<text x="{(x(lo) + x(hi)) / 2:.1f}" y="{pad + 16}" text-anchor="middle" '
             f'font-weight="700" fill="#1f5fbf">{name}</text></a>'
         )

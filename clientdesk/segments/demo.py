@@ -28,19 +28,40 @@ POLICIES: list[tuple[str, str, int, int | None, str]] = [
 ]
 
 RULES: list[tuple[str, str, dict[str, object]]] = [
-    ("Ключевые клиенты под угрозой", "A и B с риском оттока от 50",
-     {"match": "all", "conditions": [
-         {"field": "abc", "op": "in", "value": ["A", "B"]},
-         {"field": "churn_risk", "op": "gte", "value": "50"}]}),
-    ("Растущие средние и крупные", "Кандидаты на расширение договора",
-     {"match": "all", "conditions": [
-         {"field": "lifecycle", "op": "in", "value": ["growing", "new"]},
-         {"field": "size_band", "op": "in", "value": ["medium", "large"]}]}),
-    ("Спящие для реактивации", "Аудитория кампании возврата",
-     {"match": "any", "conditions": [
-         {"field": "rfm_segment", "op": "in", "value": ["hibernating", "cant_lose"]},
-         {"field": "lifecycle", "op": "eq", "value": "dormant"}]}),
-]  # fmt: skip
+    (
+        "Ключевые клиенты под угрозой",
+        "A и B с риском оттока от 50",
+        {
+            "match": "all",
+            "conditions": [
+                {"field": "abc", "op": "in", "value": ["A", "B"]},
+                {"field": "churn_risk", "op": "gte", "value": "50"},
+            ],
+        },
+    ),
+    (
+        "Растущие средние и крупные",
+        "Кандидаты на расширение договора",
+        {
+            "match": "all",
+            "conditions": [
+                {"field": "lifecycle", "op": "in", "value": ["growing", "new"]},
+                {"field": "size_band", "op": "in", "value": ["medium", "large"]},
+            ],
+        },
+    ),
+    (
+        "Спящие для реактивации",
+        "Аудитория кампании возврата",
+        {
+            "match": "any",
+            "conditions": [
+                {"field": "rfm_segment", "op": "in", "value": ["hibernating", "cant_lose"]},
+                {"field": "lifecycle", "op": "eq", "value": "dormant"},
+            ],
+        },
+    ),
+]
 
 
 def load_demo(*, seed: int) -> None:
@@ -53,13 +74,15 @@ def load_demo(*, seed: int) -> None:
     with transaction.atomic():
         for abc, xyz, tier, hours, policy in POLICIES:
             if not CellPolicy.objects.filter(abc=abc, xyz=xyz).exists():
-                services.cell_policy_set(abc=abc, xyz=xyz, policy=policy, tier=tier,
-                                         response_hours=hours, by=owner)  # fmt: skip
+                services.cell_policy_set(
+                    abc=abc, xyz=xyz, policy=policy, tier=tier, response_hours=hours, by=owner
+                )
         if owner is not None:
             for name, description, rules in RULES:
                 if not RuleSegment.objects.filter(name=name).exists():
-                    services.rule_segment_save(name=name, description=description, rules=rules,
-                                               shared=True, by=owner)  # fmt: skip
+                    services.rule_segment_save(
+                        name=name, description=description, rules=rules, shared=True, by=owner
+                    )
     last = calc.month_index(services.default_period_end())
     for month in (last - 2, last - 1, last):
         services.recompute_segments(period_end=calc.month_end(month), by=owner)

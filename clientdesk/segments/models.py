@@ -48,9 +48,7 @@ class SegmentationSettings(models.Model):
     abc_b = models.FloatField(_("B: next share of revenue, %"), default=15)
     xyz_x = models.FloatField(_("X: coefficient of variation up to, %"), default=10)
     xyz_y = models.FloatField(_("Y: coefficient of variation up to, %"), default=25)
-    xyz_min_months = models.PositiveSmallIntegerField(
-        _("fewest months for X or Y"), default=3
-    )
+    xyz_min_months = models.PositiveSmallIntegerField(_("fewest months for X or Y"), default=3)
     rfm_bins = models.JSONField(
         _("RFM bins"),
         default=dict,
@@ -60,7 +58,9 @@ class SegmentationSettings(models.Model):
             '"m": [10000, 100000, 1000000, 10000000]}.'
         ),
     )
-    new_months = models.PositiveSmallIntegerField(_("new: first purchase within, months"), default=6)
+    new_months = models.PositiveSmallIntegerField(
+        _("new: first purchase within, months"), default=6
+    )
     dormant_months = models.PositiveSmallIntegerField(
         _("dormant: no purchase for, months"), default=4
     )
@@ -71,7 +71,9 @@ class SegmentationSettings(models.Model):
         _("churn-risk weights"),
         default=dict,
         blank=True,
-        help_text=_('e.g. {"revenue_drop": 35, "silence": 30, "complaints": 20, "satisfaction": 15}'),
+        help_text=_(
+            'e.g. {"revenue_drop": 35, "silence": 30, "complaints": 20, "satisfaction": 15}'
+        ),
     )
     at_risk_threshold = models.PositiveSmallIntegerField(_("at risk from score"), default=60)
     value_horizon_months = models.PositiveSmallIntegerField(
@@ -115,7 +117,9 @@ class CellPolicy(models.Model):
         verbose_name = _("cell policy")
         verbose_name_plural = _("cell policies")
         ordering = ["abc", "xyz"]
-        constraints = [models.UniqueConstraint(fields=["abc", "xyz"], name="cellpolicy_one_per_cell")]
+        constraints = [
+            models.UniqueConstraint(fields=["abc", "xyz"], name="cellpolicy_one_per_cell")
+        ]
 
     def __str__(self) -> str:
         return f"{self.abc}{self.xyz}"
@@ -181,9 +185,11 @@ class Cluster(models.Model):
 class CompanySegment(models.Model):
     """Where one company stood in one run. Written in bulk by the run; never edited."""
 
-    run = models.ForeignKey(SegmentRun, on_delete=models.CASCADE, related_name="+")
+    # No single-column indexes: (run, company) and (company, run) below serve both lookups,
+    # and every index costs time when a run writes a million rows.
+    run = models.ForeignKey(SegmentRun, on_delete=models.CASCADE, related_name="+", db_index=False)
     company = models.ForeignKey(
-        "clients.Company", on_delete=models.CASCADE, related_name="segments", db_constraint=True
+        "clients.Company", on_delete=models.CASCADE, related_name="segments", db_index=False
     )
     revenue = models.FloatField(_("revenue, RUB"), default=0)
     margin = models.FloatField(_("margin, RUB"), null=True, blank=True)

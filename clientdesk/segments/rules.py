@@ -81,41 +81,72 @@ def _static(choices: list[tuple[Any, Any]]) -> Callable[[], list[tuple[Any, Any]
 
 
 for _spec in (
-    FieldSpec("status", _lazy("Status"), "choice", lookup="status",
-              choices=_static(CompanyStatus.choices)),
-    FieldSpec("size_band", _lazy("Size"), "choice", lookup="size_band",
-              choices=_static(SizeBand.choices)),
-    FieldSpec("industry_section", _lazy("Industry section (OKVED letter)"), "text",
-              lookup="industry__section"),
+    FieldSpec(
+        "status", _lazy("Status"), "choice", lookup="status", choices=_static(CompanyStatus.choices)
+    ),
+    FieldSpec(
+        "size_band", _lazy("Size"), "choice", lookup="size_band", choices=_static(SizeBand.choices)
+    ),
+    FieldSpec(
+        "industry_section",
+        _lazy("Industry section (OKVED letter)"),
+        "text",
+        lookup="industry__section",
+    ),
     FieldSpec("industry", _lazy("Industry code (OKVED)"), "text", lookup="industry__code"),
     FieldSpec("region", _lazy("Region code"), "text", lookup="region__code"),
-    FieldSpec("group_role", _lazy("Role in group"), "choice", lookup="group_role",
-              choices=_static(GroupRole.choices)),
+    FieldSpec(
+        "group_role",
+        _lazy("Role in group"),
+        "choice",
+        lookup="group_role",
+        choices=_static(GroupRole.choices),
+    ),
     FieldSpec("parent", _lazy("Parent company ID"), "number", lookup="parent_id"),
-    FieldSpec("account_manager", _lazy("Key account manager ID"), "number",
-              lookup="account_manager_id"),
+    FieldSpec(
+        "account_manager", _lazy("Key account manager ID"), "number", lookup="account_manager_id"
+    ),
     FieldSpec("completeness", _lazy("Completeness, %"), "number", lookup="completeness"),
     FieldSpec("employees", _lazy("Employees"), "number", lookup="employees"),
     FieldSpec("annual_revenue", _lazy("Annual revenue, RUB"), "number", lookup="annual_revenue"),
     FieldSpec("name", _lazy("Name"), "text", lookup="search_name"),
     FieldSpec("tag", _lazy("Tag"), "tag"),
     FieldSpec("abc", "ABC", "choice", "segment", "abc", _static(ABC_CHOICES)),
-    FieldSpec("abc_margin", _lazy("ABC by margin"), "choice", "segment", "abc_margin",
-              _static(ABC_CHOICES)),
+    FieldSpec(
+        "abc_margin",
+        _lazy("ABC by margin"),
+        "choice",
+        "segment",
+        "abc_margin",
+        _static(ABC_CHOICES),
+    ),
     FieldSpec("xyz", "XYZ", "choice", "segment", "xyz", _static(XYZ_CHOICES)),
-    FieldSpec("rfm_segment", _lazy("RFM segment"), "choice", "segment", "rfm_segment",
-              _static(RfmSegment.choices)),
+    FieldSpec(
+        "rfm_segment",
+        _lazy("RFM segment"),
+        "choice",
+        "segment",
+        "rfm_segment",
+        _static(RfmSegment.choices),
+    ),
     FieldSpec("r", _lazy("R score"), "number", "segment", "r"),
     FieldSpec("f", _lazy("F score"), "number", "segment", "f"),
     FieldSpec("m", _lazy("M score"), "number", "segment", "m"),
-    FieldSpec("lifecycle", _lazy("Lifecycle"), "choice", "segment", "lifecycle",
-              _static(Lifecycle.choices)),
+    FieldSpec(
+        "lifecycle",
+        _lazy("Lifecycle"),
+        "choice",
+        "segment",
+        "lifecycle",
+        _static(Lifecycle.choices),
+    ),
     FieldSpec("cluster", _lazy("Cluster"), "number", "segment", "cluster"),
     FieldSpec("churn_risk", _lazy("Churn risk (0–100)"), "number", "segment", "churn_risk"),
     FieldSpec("revenue", _lazy("Revenue in period, RUB"), "number", "segment", "revenue"),
-    FieldSpec("value_expected", _lazy("Expected value, RUB"), "number", "segment",
-              "value_expected"),
-):  # fmt: skip
+    FieldSpec(
+        "value_expected", _lazy("Expected value, RUB"), "number", "segment", "value_expected"
+    ),
+):
     register_field(_spec)
 
 

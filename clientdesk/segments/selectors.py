@@ -46,6 +46,11 @@ class CurrentSegment:
         return f"{self.abc}{self.xyz}"
 
 
+def sorted_reasons(reasons: Any) -> list[dict[str, Any]]:
+    """Risk reasons, the heaviest first."""
+    return sorted(reasons or [], key=lambda r: -float(r.get("points") or 0))
+
+
 def current_run() -> SegmentRun | None:
     return (
         SegmentRun.objects.filter(status=SegmentRun.Status.DONE)
@@ -76,11 +81,11 @@ def _to_current(
         lifecycle=row.lifecycle,
         cluster=row.cluster,
         churn_risk=row.churn_risk,
-        risk_reasons=list(row.risk_reasons or []),
+        risk_reasons=sorted_reasons(row.risk_reasons),
         revenue=row.revenue,
         value_historic=row.value_historic,
         value_expected=row.value_expected,
-        at_risk=row.churn_risk >= threshold,
+        at_risk=row.churn_risk >= threshold and row.lifecycle not in NOT_AT_RISK,
         tier=policy.tier if policy else None,
         response_hours=policy.response_hours if policy else None,
         policy=policy.policy if policy else "",
@@ -91,7 +96,9 @@ def _threshold(run: SegmentRun) -> int:
     return int((run.summary or {}).get("params", {}).get("at_risk_threshold", 60))
 
 
-def segments_for(company_ids: list[int], *, run: SegmentRun | None = None) -> dict[int, CurrentSegment]:
+def segments_for(
+    company_ids: list[int], *, run: SegmentRun | None = None
+) -> dict[int, CurrentSegment]:
     """Current segments of many companies in three queries, whatever their number."""
     run = run or current_run()
     if run is None or not company_ids:
@@ -124,18 +131,24 @@ def companies_in(
     run = run or current_run()
     qs = Company.objects.filter(merged_into__isnull=True)
     filters: dict[str, Any] = {}
-    for name, value in (("abc", abc), ("xyz", xyz), ("rfm_segment", rfm_segment),
-                        ("lifecycle", lifecycle), ("cluster", cluster)):  # fmt: skip
+    for name, value in (
+        ("abc", abc),
+        ("xyz", xyz),
+        ("rfm_segment", rfm_segment),
+        ("lifecycle", lifecycle),
+        ("cluster", cluster),
+    ):
         if value is not None:
             filters[name] = value
+    at_risk_q = Q()
     if at_risk is not None and run is not None:
-        key = "churn_risk__gte" if at_risk else "churn_risk__lt"
-        filters[key] = _threshold(run)
-    if filters:
+        at_risk_q = Q(churn_risk__gte=_threshold(run)) & ~Q(lifecycle__in=NOT_AT_RISK)
+        at_risk_q = at_risk_q if at_risk else ~at_risk_q
+    if filters or at_risk is not None:
         if run is None:
             return qs.none()
         qs = qs.filter(
-            pk__in=CompanySegment.objects.filter(run=run, **filters).values("company_id")
+            pk__in=CompanySegment.objects.filter(at_risk_q, run=run, **filters).values("company_id")
         )
     if rule_segment is not None:
         segment = (
@@ -159,6 +172,7 @@ def rule_segment_for(user: Any, pk: int) -> RuleSegment:
 
 
 # --- drill-down ---------------------------------------------------------------------------------
+NOT_AT_RISK = ("lost", "prospect")
 DRILL_FILTERS = ("abc", "abc_margin", "xyz", "rfm_segment", "lifecycle", "cluster", "r", "f")
 FIRMO_FILTERS = {
     "size_band": "company__size_band",
@@ -191,7 +205,7 @@ def members(
         low = int(params["risk_band"])
         qs = qs.filter(churn_risk__gte=low, churn_risk__lt=low + 10 if low < 90 else 101)
     if "at_risk" in params:
-        qs = qs.filter(churn_risk__gte=_threshold(run))
+        qs = qs.filter(churn_risk__gte=_threshold(run)).exclude(lifecycle__in=NOT_AT_RISK)
     if "clients" in params:
         qs = qs.exclude(abc="")
     if from_run is not None:
@@ -210,12 +224,18 @@ def members(
 def at_risk_list(
     run: SegmentRun, *, account_manager_id: int | None = None, min_risk: int | None = None
 ) -> QuerySet[CompanySegment]:
-    qs = CompanySegment.objects.filter(
-        run=run, churn_risk__gte=min_risk if min_risk is not None else _threshold(run)
-    ).select_related("company", "company__account_manager")
+    """Clients still worth keeping whose churn risk is at the threshold or above, the riskiest
+    and most valuable first. Lost clients (a year without purchases) are not "at risk": gone."""
+    qs = (
+        CompanySegment.objects.filter(
+            run=run, churn_risk__gte=min_risk if min_risk is not None else _threshold(run)
+        )
+        .exclude(lifecycle__in=NOT_AT_RISK)
+        .select_related("company", "company__account_manager")
+    )
     if account_manager_id is not None:
         qs = qs.filter(company__account_manager_id=account_manager_id)
-    return qs.order_by("-churn_risk", "-value_expected", "company_id")
+    return qs.order_by("-churn_risk", "-value_historic", "company_id")
 
 
 def clusters_of(run: SegmentRun) -> QuerySet[Cluster]:
@@ -249,9 +269,7 @@ def panel_context(company_id: int) -> dict[str, Any]:
     """What the company card shows: the current segment and its history over recent runs."""
     seg = segment_of(company_id)
     history = list(
-        CompanySegment.objects.filter(
-            company_id=company_id, run__status=SegmentRun.Status.DONE
-        )
+        CompanySegment.objects.filter(company_id=company_id, run__status=SegmentRun.Status.DONE)
         .select_related("run")
         .order_by("-run__period_end")[:6]
     )

@@ -10,8 +10,8 @@ deletes its rows. A run is claimed atomically: running it twice does the work on
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +29,7 @@ from clientdesk.core import audit
 
 from . import calculations as calc
 from . import rules as rule_engine
+from . import sqlite_loader
 from .models import (
     CellPolicy,
     Cluster,
@@ -117,10 +118,27 @@ def _days_to_date(frame: pl.DataFrame, *cols: str) -> pl.DataFrame:
 
 def load_monthly(*, period_end: dt.date, months: int) -> pl.DataFrame:
     """Revenue by company and month over `months` months up to `period_end` (MONTHLY_SCHEMA)."""
+    start = calc.month_start(calc.month_index(period_end) - months + 1)
+    path = str(connection.settings_dict["NAME"])
+    if _is_sqlite() and not connection.in_atomic_block and "memory" not in path:
+        # A file database and nothing uncommitted: read it directly, in parallel (see
+        # sqlite_loader for the measurements behind this).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT MAX(id) - MIN(id) FROM clients_revenuerecord")
+            span = cursor.fetchone()[0] or 0
+        workers = min(2, os.cpu_count() or 1) if span > 4_000_000 else 1
+        return sqlite_loader.load_monthly(
+            path, start=start.isoformat(), end=period_end.isoformat(), workers=workers
+        ).select(list(calc.MONTHLY_SCHEMA))
     if _is_sqlite():
-        month = "(CAST(substr(date, 1, 4) AS INTEGER) * 12 + CAST(substr(date, 6, 2) AS INTEGER) - 1)"
+        month = (
+            "(CAST(substr(date, 1, 4) AS INTEGER) * 12 + CAST(substr(date, 6, 2) AS INTEGER) - 1)"
+        )
     else:
-        month = "(CAST(EXTRACT(YEAR FROM date) AS INTEGER) * 12 + CAST(EXTRACT(MONTH FROM date) AS INTEGER) - 1)"
+        month = (
+            "(CAST(EXTRACT(YEAR FROM date) AS INTEGER) * 12"
+            " + CAST(EXTRACT(MONTH FROM date) AS INTEGER) - 1)"
+        )
     real = "DOUBLE PRECISION"
     sql = f"""
         SELECT company_id, {month} AS month,
@@ -136,7 +154,6 @@ def load_monthly(*, period_end: dt.date, months: int) -> pl.DataFrame:
         WHERE date >= %s AND date <= %s
         GROUP BY company_id, {month}
     """  # noqa: S608 - only our own SQL fragments are formatted in
-    start = calc.month_start(calc.month_index(period_end) - months + 1)
     schema = dict(calc.MONTHLY_SCHEMA) | {"last_purchase": pl.Int32}
     return _days_to_date(_fetch(sql, [start, period_end], schema), "last_purchase")
 
@@ -221,8 +238,9 @@ def _create_run(*, period_end: dt.date | None, by: User | None) -> SegmentRun:
     run = SegmentRun.objects.create(
         period_end=period_end, period_months=s.period_months, created_by=by
     )
-    audit.record(actor=by, action="segments.run_started", target=run,
-                 changes={"period_end": period_end})  # fmt: skip
+    audit.record(
+        actor=by, action="segments.run_started", target=run, changes={"period_end": period_end}
+    )
     return run
 
 
@@ -241,9 +259,11 @@ def _claim(run_id: int) -> bool:
         if busy.exists():
             return False
         claimed = SegmentRun.objects.filter(pk=run_id, status=SegmentRun.Status.QUEUED).update(
-            status=SegmentRun.Status.RUNNING, started_at=timezone.now(), progress=1,
+            status=SegmentRun.Status.RUNNING,
+            started_at=timezone.now(),
+            progress=1,
             stage=_("Loading revenue"),
-        )  # fmt: skip
+        )
         return claimed == 1
 
 
@@ -277,9 +297,7 @@ def _execute(run: SegmentRun) -> None:
     p = params_from_settings(s, run.period_end)
     months = max(s.history_months, s.period_months, 2 * s.trend_months)
     monthly = load_monthly(period_end=run.period_end, months=months)
-    history = load_history(
-        before=calc.month_start(calc.month_index(run.period_end) - months + 1)
-    )
+    history = load_history(before=calc.month_start(calc.month_index(run.period_end) - months + 1))
     timings["load_revenue"] = time.perf_counter() - t0
     _progress(run, 25, _("Loading companies"))
     t = time.perf_counter()
@@ -303,8 +321,11 @@ def _execute(run: SegmentRun) -> None:
     timings["compute"] = time.perf_counter() - t
     _progress(run, 55, _("Writing snapshots"))
     t = time.perf_counter()
-    written = write_snapshot(run, frame, on_batch=lambda share: _progress(
-        run, 55 + int(35 * share), _("Writing snapshots")))  # fmt: skip
+    written = write_snapshot(
+        run,
+        frame,
+        on_batch=lambda share: _progress(run, 55 + int(35 * share), _("Writing snapshots")),
+    )
     _write_clusters(run, clusters)
     timings["write"] = time.perf_counter() - t
     _progress(run, 92, _("Comparing with the previous period"))
@@ -337,53 +358,81 @@ def _execute(run: SegmentRun) -> None:
             summary=summary,
             timings={k: round(v, 2) for k, v in timings.items()},
         )
-        audit.record(actor=run.created_by, action="segments.run_done", target=run,
-                     changes={"companies": written, "alerts": alerts})  # fmt: skip
+        audit.record(
+            actor=run.created_by,
+            action="segments.run_done",
+            target=run,
+            changes={"companies": written, "alerts": alerts},
+        )
     # One snapshot per period: the replaced run's rows go (after the new ones are visible).
     CompanySegment.objects.filter(run_id__in=replaced).delete()
 
 
 COLUMNS = (
-    "run_id", "company_id", "revenue", "margin", "abc", "abc_margin", "xyz", "cv",
-    "recency_days", "frequency", "r", "f", "m", "rfm_segment", "lifecycle", "trend_pct",
-    "cluster", "churn_risk", "risk_reasons", "value_historic", "value_expected",
-)  # fmt: skip
+    "run_id",
+    "company_id",
+    "revenue",
+    "margin",
+    "abc",
+    "abc_margin",
+    "xyz",
+    "cv",
+    "recency_days",
+    "frequency",
+    "r",
+    "f",
+    "m",
+    "rfm_segment",
+    "lifecycle",
+    "trend_pct",
+    "cluster",
+    "churn_risk",
+    "risk_reasons",
+    "value_historic",
+    "value_expected",
+)
 
 
-def _reasons_column(frame: pl.DataFrame) -> list[str]:
-    parts = frame["risk_parts"].struct.unnest()
-    names = parts.columns
+def _reasons_expr(frame: pl.DataFrame) -> pl.Expr:
+    """JSON list of the reasons behind each risk score, built by polars (no Python loop).
+
+    Reasons come in a fixed order; readers sort them by points (selectors.sorted_reasons)."""
     figures = {
-        "revenue_drop": frame["trend_pct"].round(1),
-        "silence": frame["silence_days"],
-        "complaints": frame["complaints"] if "complaints" in frame.columns else None,
-        "satisfaction": frame["satisfaction"] if "satisfaction" in frame.columns else None,
+        "revenue_drop": pl.col("trend_pct").round(1),
+        "silence": pl.col("silence_days"),
+        "complaints": pl.col("complaints") if "complaints" in frame.columns else None,
+        "satisfaction": pl.col("satisfaction") if "satisfaction" in frame.columns else None,
     }
-    points = parts.to_numpy()
-    risk = frame["churn_risk"].to_numpy()
-    columns = {n: figures[n].to_list() if figures.get(n) is not None else None for n in names}
-    out = []
-    for i in range(frame.height):
-        if risk[i] <= 0:
-            out.append("[]")
-            continue
-        row = points[i]
-        reasons = [
-            {"code": n, "points": round(float(row[j]), 1),
-             "value": (columns[n] or [None] * frame.height)[i]}  # fmt: skip
-            for j, n in enumerate(names)
-            if row[j] > 0.05
-        ]
-        reasons.sort(key=lambda r: -r["points"])
-        out.append(json.dumps(reasons))
-    return out
+    items = []
+    struct = frame.schema["risk_parts"]
+    assert isinstance(struct, pl.Struct)
+    for name in struct.fields:
+        points = pl.col("risk_parts").struct.field(name.name)
+        figure = figures.get(name.name)
+        value = figure.cast(pl.String).fill_null("null") if figure is not None else pl.lit("null")
+        items.append(
+            pl.when(points > 0.05).then(
+                pl.concat_str(
+                    pl.lit(f'{{"code": "{name.name}", "points": '),
+                    points.round(1).cast(pl.String),
+                    pl.lit(', "value": '),
+                    value,
+                    pl.lit("}"),
+                )
+            )
+        )
+    joined = pl.concat_list(items).list.drop_nulls().list.join(", ")
+    return (
+        pl.when(pl.col("churn_risk") > 0)
+        .then(pl.concat_str(pl.lit("["), joined, pl.lit("]")))
+        .otherwise(pl.lit("[]"))
+    )
 
 
 def write_snapshot(
     run: SegmentRun, frame: pl.DataFrame, *, on_batch: Callable[[float], None] | None = None
 ) -> int:
     """Inserts one row per company with executemany, BATCH rows at a time."""
-    reasons = _reasons_column(frame)
     data = frame.select(
         pl.lit(run.pk).alias("run_id"),
         "company_id",
@@ -403,7 +452,7 @@ def write_snapshot(
         pl.col("trend_pct").round(1).fill_nan(None),
         "cluster",
         "churn_risk",
-        pl.Series("risk_reasons", reasons, dtype=pl.String),
+        _reasons_expr(frame).alias("risk_reasons"),
         pl.col("value_historic").round(2),
         pl.col("value_expected").round(2),
     )
@@ -414,13 +463,14 @@ def write_snapshot(
     )
     total = data.height
     done = 0
-    with connection.cursor() as cursor:
-        for offset in range(0, total, BATCH):
-            chunk = data.slice(offset, BATCH).rows()
+    for offset in range(0, total, BATCH):
+        chunk = data.slice(offset, BATCH).rows()
+        # One transaction per batch: in autocommit SQLite would commit every single row.
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(sql, chunk)
-            done += len(chunk)
-            if on_batch is not None:
-                on_batch(done / max(total, 1))
+        done += len(chunk)
+        if on_batch is not None:
+            on_batch(done / max(total, 1))
     return done
 
 
@@ -434,7 +484,10 @@ def _write_clusters(run: SegmentRun, result: calc.ClusterResult | None) -> None:
                 run=run,
                 number=i + 1,
                 size=result.sizes[i],
-                centroid={f: round(float(v), 2) for f, v in zip(calc.FEATURES, result.centroids_z[i], strict=True)},
+                centroid={
+                    f: round(float(v), 2)
+                    for f, v in zip(calc.FEATURES, result.centroids_z[i], strict=True)
+                },
                 means=_cluster_means(result.means[i]),
                 description=cluster_description(result.words[i]),
             )
@@ -492,9 +545,13 @@ def build_summary(
     abc_counts = {r["abc"]: r["n"] for r in _counts(clients, ["abc"])}
     summary: dict[str, Any] = {
         "params": {
-            "abc_a": p.abc_a, "abc_b": p.abc_b, "xyz_x": p.xyz_x, "xyz_y": p.xyz_y,
-            "period_months": p.period_months, "at_risk_threshold": p.at_risk_threshold,
-        },  # fmt: skip
+            "abc_a": p.abc_a,
+            "abc_b": p.abc_b,
+            "xyz_x": p.xyz_x,
+            "xyz_y": p.xyz_y,
+            "period_months": p.period_months,
+            "at_risk_threshold": p.at_risk_threshold,
+        },
         "companies": frame.height,
         "clients": clients.height,
         "revenue": round(float(clients["revenue"].sum() or 0), 2),
@@ -517,7 +574,12 @@ def build_summary(
             ),
             ["band"],
         ),
-        "at_risk": int(frame.filter(pl.col("churn_risk") >= p.at_risk_threshold).height),
+        "at_risk": int(
+            frame.filter(
+                (pl.col("churn_risk") >= p.at_risk_threshold)
+                & ~pl.col("lifecycle").is_in(["lost", "prospect"])
+            ).height
+        ),
         "clusters": [],
         "migration": None,
     }
@@ -559,14 +621,16 @@ def send_alerts(
     if prev_rows is None or prev_rows.height == 0:
         return 0
     now = frame.filter(pl.col("account_manager_id").is_not_null()).select(
-        "company_id", "account_manager_id", "abc", "churn_risk"
+        "company_id", "account_manager_id", "abc", "churn_risk", "lifecycle"
     )
     joined = now.join(
         prev_rows.select("company_id", prev_abc="abc", prev_risk="churn_risk"), on="company_id"
     )
     left_a = joined.filter((pl.col("prev_abc") == "A") & (pl.col("abc") != "A"))
     at_risk = joined.filter(
-        (pl.col("prev_risk") < threshold) & (pl.col("churn_risk") >= threshold)
+        (pl.col("prev_risk") < threshold)
+        & (pl.col("churn_risk") >= threshold)
+        & ~pl.col("lifecycle").is_in(["lost", "prospect"])
     )
     if left_a.height == 0 and at_risk.height == 0:
         return 0
@@ -582,35 +646,61 @@ def send_alerts(
         if (row["company_id"], "left_a") in open_keys:
             continue
         now_cls = row["abc"] or "—"
-        todos.append(Todo(
-            company_id=row["company_id"], assignee_id=row["account_manager_id"],
-            kind=Todo.Kind.FOLLOW_UP, due_on=due, source=f"segments.run:{run.pk}:left_a",
-            title=_("The client left group A (now %(cls)s): find out why and keep the relationship")
-            % {"cls": now_cls},
-        ))  # fmt: skip
+        todos.append(
+            Todo(
+                company_id=row["company_id"],
+                assignee_id=row["account_manager_id"],
+                kind=Todo.Kind.FOLLOW_UP,
+                due_on=due,
+                source=f"segments.run:{run.pk}:left_a",
+                title=_(
+                    "The client left group A (now %(cls)s): find out why and keep the relationship"
+                )
+                % {"cls": now_cls},
+            )
+        )
     for row in at_risk.iter_rows(named=True):
         if (row["company_id"], "at_risk") in open_keys:
             continue
-        todos.append(Todo(
-            company_id=row["company_id"], assignee_id=row["account_manager_id"],
-            kind=Todo.Kind.FOLLOW_UP, due_on=due, source=f"segments.run:{run.pk}:at_risk",
-            title=_("The client is at risk of leaving (churn risk %(risk)s): contact them")
-            % {"risk": row["churn_risk"]},
-        ))  # fmt: skip
+        todos.append(
+            Todo(
+                company_id=row["company_id"],
+                assignee_id=row["account_manager_id"],
+                kind=Todo.Kind.FOLLOW_UP,
+                due_on=due,
+                source=f"segments.run:{run.pk}:at_risk",
+                title=_("The client is at risk of leaving (churn risk %(risk)s): contact them")
+                % {"risk": row["churn_risk"]},
+            )
+        )
     with transaction.atomic():
         created = Todo.objects.bulk_create(todos, batch_size=1000)
-        audit.record(actor=None, action="segments.alerts_sent", target=run,
-                     changes={"todos": len(created)})  # fmt: skip
+        audit.record(
+            actor=None, action="segments.alerts_sent", target=run, changes={"todos": len(created)}
+        )
     return len(created)
 
 
 # --- settings, policies, rule segments ------------------------------------------------------------
 SETTINGS_FIELDS = (
-    "period_months", "history_months", "abc_a", "abc_b", "xyz_x", "xyz_y", "xyz_min_months",
-    "rfm_bins", "new_months", "dormant_months", "lost_months", "trend_months",
-    "trend_threshold", "risk_weights", "at_risk_threshold", "value_horizon_months",
+    "period_months",
+    "history_months",
+    "abc_a",
+    "abc_b",
+    "xyz_x",
+    "xyz_y",
+    "xyz_min_months",
+    "rfm_bins",
+    "new_months",
+    "dormant_months",
+    "lost_months",
+    "trend_months",
+    "trend_threshold",
+    "risk_weights",
+    "at_risk_threshold",
+    "value_horizon_months",
     "value_discount_rate",
-)  # fmt: skip
+)
 
 
 def _check_settings(s: SegmentationSettings) -> None:
@@ -631,19 +721,23 @@ def _check_settings(s: SegmentationSettings) -> None:
         errors["at_risk_threshold"] = _("Choose a score between 1 and 100.")
     bins = s.rfm_bins or {}
     if not isinstance(bins, dict) or any(
-        k not in ("r", "f", "m") or not isinstance(v, list) or len(v) != 4
-        or any(not isinstance(x, int | float) for x in v) or sorted(v) != v
+        k not in ("r", "f", "m")
+        or not isinstance(v, list)
+        or len(v) != 4
+        or any(not isinstance(x, int | float) for x in v)
+        or sorted(v) != v
         for k, v in bins.items()
-    ):  # fmt: skip
+    ):
         errors["rfm_bins"] = _(
             "Give for r, f and m four ascending numbers each, or leave empty for quintiles."
         )
     weights = s.risk_weights or {}
     if not isinstance(weights, dict) or any(
         k not in calc.Params(period_end=dt.date(2000, 1, 31)).risk_weights
-        or not isinstance(v, int | float) or v < 0
+        or not isinstance(v, int | float)
+        or v < 0
         for k, v in weights.items()
-    ):  # fmt: skip
+    ):
         errors["risk_weights"] = _(
             "Weights are non-negative numbers for revenue_drop, silence, complaints, satisfaction."
         )
@@ -660,8 +754,12 @@ def settings_update(*, data: dict[str, Any], by: User | None) -> SegmentationSet
         setattr(s, name, data[name])
     _check_settings(s)
     s.save()
-    audit.record(actor=by, action="segments.settings_changed", target=s,
-                 changes=audit.diff(before, audit.snapshot(s, fields)))  # fmt: skip
+    audit.record(
+        actor=by,
+        action="segments.settings_changed",
+        target=s,
+        changes=audit.diff(before, audit.snapshot(s, fields)),
+    )
     return s
 
 
@@ -678,8 +776,12 @@ def cell_policy_set(
     before = audit.snapshot(cell, fields)
     cell.policy, cell.tier, cell.response_hours = policy.strip(), tier, response_hours
     cell.save()
-    audit.record(actor=by, action="segments.cell_policy_set", target=cell,
-                 changes=audit.diff(before, audit.snapshot(cell, fields)))  # fmt: skip
+    audit.record(
+        actor=by,
+        action="segments.cell_policy_set",
+        target=cell,
+        changes=audit.diff(before, audit.snapshot(cell, fields)),
+    )
     return cell
 
 
@@ -710,8 +812,12 @@ def rule_segment_save(
     segment.name, segment.description = name.strip()[:200], description.strip()
     segment.shared, segment.rules = shared, normalised
     segment.save()
-    audit.record(actor=by, action=action, target=segment,
-                 changes=audit.diff(before, audit.snapshot(segment, fields)))  # fmt: skip
+    audit.record(
+        actor=by,
+        action=action,
+        target=segment,
+        changes=audit.diff(before, audit.snapshot(segment, fields)),
+    )
     return segment
 
 
@@ -719,6 +825,7 @@ def rule_segment_save(
 def rule_segment_delete(*, segment: RuleSegment, by: User) -> None:
     if segment.owner_id != by.pk:
         raise ValidationError(_("Only the author can delete this segment."))
-    audit.record(actor=by, action="segments.rule_deleted", target=segment,
-                 changes={"name": segment.name})  # fmt: skip
+    audit.record(
+        actor=by, action="segments.rule_deleted", target=segment, changes={"name": segment.name}
+    )
     segment.delete()

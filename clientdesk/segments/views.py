@@ -77,11 +77,17 @@ def _matrix_cells(run: SegmentRun, summary: dict[str, Any]) -> list[dict[str, An
         row = []
         for x in "XYZ":
             c = cells.get((a, x), {"n": 0, "revenue": 0})
-            row.append({
-                "abc": a, "xyz": x, "n": c["n"], "revenue": c["revenue"],
-                "style": charts.shade(c["revenue"], top), "policy": policies.get(f"{a}{x}"),
-                "href": _members_url(run, abc=a, xyz=x),
-            })  # fmt: skip
+            row.append(
+                {
+                    "abc": a,
+                    "xyz": x,
+                    "n": c["n"],
+                    "revenue": c["revenue"],
+                    "style": charts.shade(c["revenue"], top),
+                    "policy": policies.get(f"{a}{x}"),
+                    "href": _members_url(run, abc=a, xyz=x),
+                }
+            )
         rows.append({"abc": a, "cells": row})
     return rows
 
@@ -93,8 +99,12 @@ def _rfm_grid(run: SegmentRun, summary: dict[str, Any]) -> list[dict[str, Any]]:
         {
             "r": r,
             "cells": [
-                {"f": f, "n": cells.get((r, f), 0), "style": charts.shade(cells.get((r, f), 0), top),
-                 "href": _members_url(run, r=r, f=f)}  # fmt: skip
+                {
+                    "f": f,
+                    "n": cells.get((r, f), 0),
+                    "style": charts.shade(cells.get((r, f), 0), top),
+                    "href": _members_url(run, r=r, f=f),
+                }
                 for f in range(1, 6)
             ],
         }
@@ -102,16 +112,21 @@ def _rfm_grid(run: SegmentRun, summary: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _migration(
-    to_run: SegmentRun, from_run: SegmentRun | None, dim: str
-) -> dict[str, Any] | None:
+def _migration(to_run: SegmentRun, from_run: SegmentRun | None, dim: str) -> dict[str, Any] | None:
     if from_run is None:
         return None
     flows = selectors.migration_matrix(from_run, to_run, dim)
-    labels = {"abc": {"": "—"}, "rfm_segment": {"": "—", **RFM_LABELS},
-              "lifecycle": LIFECYCLE_LABELS}.get(dim, {})  # fmt: skip
-    order = {"abc": ["A", "B", "C", ""], "rfm_segment": [*RfmSegment.values, ""],
-             "lifecycle": list(Lifecycle.values)}[dim]  # fmt: skip
+    all_labels: dict[str, dict[str, Any]] = {
+        "abc": {"": "—"},
+        "rfm_segment": {"": "—", **RFM_LABELS},
+        "lifecycle": LIFECYCLE_LABELS,
+    }
+    labels = all_labels.get(dim, {})
+    order = {
+        "abc": ["A", "B", "C", ""],
+        "rfm_segment": [*RfmSegment.values, ""],
+        "lifecycle": list(Lifecycle.values),
+    }[dim]
     present = {f["from"] for f in flows} | {f["to"] for f in flows}
     keys = [k for k in order if k in present]
     counts = {(f["from"], f["to"]): f["n"] for f in flows}
@@ -121,10 +136,16 @@ def _migration(
         cells = []
         for b in keys:
             n = counts.get((a, b), 0)
-            cells.append({
-                "n": n, "same": a == b, "style": "" if a == b else charts.shade(n, top),
-                "href": _members_url(to_run, **{dim: b, f"from_{dim}": a, "from_run": from_run.pk}),
-            })  # fmt: skip
+            cells.append(
+                {
+                    "n": n,
+                    "same": a == b,
+                    "style": "" if a == b else charts.shade(n, top),
+                    "href": _members_url(
+                        to_run, **{dim: b, f"from_{dim}": a, "from_run": from_run.pk}
+                    ),
+                }
+            )
         rows.append({"label": labels.get(a, a), "cells": cells})
     return {
         "dim": dim,
@@ -166,16 +187,25 @@ def overview(request: HttpRequest) -> HttpResponse:
         % {"a": a_cut, "s": a_share},
     )
     context["pareto_table"] = [
-        {"abc": r["abc"], "n": r["n"], "revenue": r["revenue"], "href": _members_url(run, abc=r["abc"])}
+        {
+            "abc": r["abc"],
+            "n": r["n"],
+            "revenue": r["revenue"],
+            "href": _members_url(run, abc=r["abc"]),
+        }
         for r in summary.get("abc", [])
     ]
     context["matrix"] = _matrix_cells(run, summary)
     context["rfm_grid"] = _rfm_grid(run, summary)
     rfm_items = [
-        charts.Bar(str(RFM_LABELS.get(r["rfm_segment"], r["rfm_segment"])), r["n"],
-                   _members_url(run, rfm_segment=r["rfm_segment"]))  # fmt: skip
-        for r in sorted(summary.get("rfm_segments", []),
-                        key=lambda r: RfmSegment.values.index(r["rfm_segment"]))  # fmt: skip
+        charts.Bar(
+            str(RFM_LABELS.get(r["rfm_segment"], r["rfm_segment"])),
+            r["n"],
+            _members_url(run, rfm_segment=r["rfm_segment"]),
+        )
+        for r in sorted(
+            summary.get("rfm_segments", []), key=lambda r: RfmSegment.values.index(r["rfm_segment"])
+        )
     ]
     context["rfm_bars"] = charts.bars(rfm_items, title=_("Clients by RFM segment"), ident="rfm")
     context["rfm_items"] = rfm_items
@@ -190,27 +220,62 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
     context["lifecycle_items"] = life_items
     risk_items = [
-        charts.Bar(f"{r['band']}–{r['band'] + 9 if r['band'] < 90 else 100}", r["n"],
-                   _members_url(run, risk_band=r["band"]))  # fmt: skip
+        charts.Bar(
+            f"{r['band']}–{r['band'] + 9 if r['band'] < 90 else 100}",
+            r["n"],
+            _members_url(run, risk_band=r["band"]),
+        )
         for r in summary.get("risk_bands", [])
     ]
     context["risk_bars"] = charts.bars(risk_items, title=_("Clients by churn risk"), ident="risk")
     context["risk_items"] = risk_items
     sizes = dict(SizeBand.choices)
     context["firmographic"] = {
-        _("Size"): [(sizes.get(r["size_band"], r["size_band"]) or _("Unknown"), r["n"], r["revenue"],
-                     _members_url(run, size_band=r["size_band"], clients=1)) for r in summary.get("size_band", [])],
-        _("Industry section"): [(r["section"] or _("Unknown"), r["n"], r["revenue"],
-                                 _members_url(run, section=r["section"], clients=1)) for r in summary.get("section", [])],
-        _("Region (top 15)"): [(r["region"] or _("Unknown"), r["n"], r["revenue"],
-                                _members_url(run, region=r["region"], clients=1)) for r in summary.get("region", [])],
-        _("Corporate group"): [(_("In a group") if r["in_group"] else _("Independent"), r["n"], r["revenue"],
-                                _members_url(run, in_group=r["in_group"], clients=1)) for r in summary.get("in_group", [])],
-    }  # fmt: skip
+        _("Size"): [
+            (
+                sizes.get(r["size_band"], r["size_band"]) or _("Unknown"),
+                r["n"],
+                r["revenue"],
+                _members_url(run, size_band=r["size_band"], clients=1),
+            )
+            for r in summary.get("size_band", [])
+        ],
+        _("Industry section"): [
+            (
+                r["section"] or _("Unknown"),
+                r["n"],
+                r["revenue"],
+                _members_url(run, section=r["section"], clients=1),
+            )
+            for r in summary.get("section", [])
+        ],
+        _("Region (top 15)"): [
+            (
+                r["region"] or _("Unknown"),
+                r["n"],
+                r["revenue"],
+                _members_url(run, region=r["region"], clients=1),
+            )
+            for r in summary.get("region", [])
+        ],
+        _("Corporate group"): [
+            (
+                _("In a group") if r["in_group"] else _("Independent"),
+                r["n"],
+                r["revenue"],
+                _members_url(run, in_group=r["in_group"], clients=1),
+            )
+            for r in summary.get("in_group", [])
+        ],
+    }
     cluster_rows = {r["cluster"]: r for r in summary.get("clusters", [])}
     context["clusters"] = [
-        {"c": c, "text": describe_cluster(c.description), "revenue": cluster_rows.get(c.number, {}).get("revenue", 0),
-         "href": _members_url(run, cluster=c.number)}  # fmt: skip
+        {
+            "c": c,
+            "text": describe_cluster(c.description),
+            "revenue": cluster_rows.get(c.number, {}).get("revenue", 0),
+            "href": _members_url(run, cluster=c.number),
+        }
         for c in selectors.clusters_of(run)
     ]
     context["silhouette"] = summary.get("silhouette", {})
@@ -234,11 +299,15 @@ EXPORT_COLUMNS = [
     exports.Column(gettext_lazy("ID"), lambda s: s.company_id),
     exports.Column(gettext_lazy("Company"), lambda s: s.company.display_name),
     exports.Column(gettext_lazy("INN"), lambda s: s.company.inn),
-    exports.Column(gettext_lazy("Key account manager"), lambda s: str(s.company.account_manager or "")),
+    exports.Column(
+        gettext_lazy("Key account manager"), lambda s: str(s.company.account_manager or "")
+    ),
     exports.Column("ABC", lambda s: s.abc),
     exports.Column("XYZ", lambda s: s.xyz),
     exports.Column(gettext_lazy("ABC by margin"), lambda s: s.abc_margin),
-    exports.Column(gettext_lazy("RFM segment"), lambda s: s.get_rfm_segment_display() if s.rfm_segment else ""),
+    exports.Column(
+        gettext_lazy("RFM segment"), lambda s: s.get_rfm_segment_display() if s.rfm_segment else ""
+    ),
     exports.Column("R", lambda s: s.r),
     exports.Column("F", lambda s: s.f),
     exports.Column("M", lambda s: s.m),
@@ -250,27 +319,39 @@ EXPORT_COLUMNS = [
     exports.Column(gettext_lazy("Churn risk"), lambda s: s.churn_risk),
     exports.Column(gettext_lazy("Historic value, RUB"), lambda s: s.value_historic),
     exports.Column(gettext_lazy("Expected value, RUB"), lambda s: s.value_expected),
-]  # fmt: skip
+]
 TEXT_PARAMS = ("abc", "xyz", "abc_margin", "rfm_segment", "section", "size_band", "region")
-MEMBER_PARAMS = (*selectors.DRILL_FILTERS, *selectors.FIRMO_FILTERS, "in_group", "risk_band",
-                 "at_risk", "clients")  # fmt: skip
+MEMBER_PARAMS = (
+    *selectors.DRILL_FILTERS,
+    *selectors.FIRMO_FILTERS,
+    "in_group",
+    "risk_band",
+    "at_risk",
+    "clients",
+)
 
 
-def _export(request: HttpRequest, qs: Any, fmt: str, name: str, params: dict[str, str]) -> HttpResponse:
+def _export(
+    request: HttpRequest, qs: Any, fmt: str, name: str, params: dict[str, str]
+) -> HttpResponse:
     if not has_perm(request.user, Perm.CLIENTS_EXPORT):
         raise PermissionDenied
     stamp = timezone.localdate().isoformat()
     total = qs.count()
-    exports.record_export(by=request.user, what=f"segments.{name}", fmt=fmt, rows=total, params=params)
+    exports.record_export(
+        by=request.user, what=f"segments.{name}", fmt=fmt, rows=total, params=params
+    )
     if fmt == "xlsx":
         rows = exports.iterate(qs[: exports.XLSX_MAX_ROWS])
         out = exports.write_xlsx(EXPORT_COLUMNS, rows, title=name)
-        return FileResponse(out, as_attachment=True, filename=f"{name}-{stamp}.xlsx")
+        xlsx = FileResponse(out, as_attachment=True, filename=f"{name}-{stamp}.xlsx")
+        return xlsx  # type: ignore[return-value]
     response = StreamingHttpResponse(
-        exports.stream_csv(EXPORT_COLUMNS, exports.iterate(qs)), content_type="text/csv; charset=utf-8"
+        exports.stream_csv(EXPORT_COLUMNS, exports.iterate(qs)),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
-    return response
+    return response  # type: ignore[return-value]
 
 
 def _describe_filters(params: dict[str, str]) -> list[str]:
@@ -298,7 +379,9 @@ def members(request: HttpRequest) -> HttpResponse:
     from_run = None
     if request.GET.get("from_run", "").isdigit():
         from_run = get_object_or_404(selectors.done_runs(), pk=int(request.GET["from_run"]))
-        params |= {k: v for k, v in request.GET.items() if k.startswith("from_") and k != "from_run"}
+        params |= {
+            k: str(v) for k, v in request.GET.items() if k.startswith("from_") and k != "from_run"
+        }
     qs = selectors.members(run, params, from_run=from_run)
     fmt = request.GET.get("format", "")
     if fmt in ("csv", "xlsx"):
@@ -338,12 +421,13 @@ def at_risk(request: HttpRequest) -> HttpResponse:
             return _export(request, qs, request.GET["format"], "at-risk", {"manager": manager})
         page = Paginator(qs, 50).get_page(request.GET.get("page"))
         for row in page:
-            row.reasons = [
-                {**r, "label": REASON_LABELS.get(r["code"], r["code"])} for r in row.risk_reasons
+            row.reasons = [  # type: ignore[attr-defined]
+                {**r, "label": REASON_LABELS.get(r["code"], r["code"])}
+                for r in selectors.sorted_reasons(row.risk_reasons)
             ]
-    managers = User.objects.filter(kind="staff", role=Role.ACCOUNT_MANAGER, is_active=True).order_by(
-        "last_name", "first_name"
-    )
+    managers = User.objects.filter(
+        kind="staff", role=Role.ACCOUNT_MANAGER, is_active=True
+    ).order_by("last_name", "first_name")
     return render(
         request,
         "segments/at_risk.html",
@@ -397,8 +481,13 @@ def _condition_rows(rules: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for cond in rules.get("conditions") or []:
         value = cond.get("value", "")
-        rows.append(_condition_row(cond.get("field", ""), cond.get("op", ""),
-                                   ", ".join(value) if isinstance(value, list) else str(value)))  # fmt: skip
+        rows.append(
+            _condition_row(
+                cond.get("field", ""),
+                cond.get("op", ""),
+                ", ".join(value) if isinstance(value, list) else str(value),
+            )
+        )
     return rows
 
 
@@ -417,12 +506,15 @@ def _condition_row(field: str, op: str = "", value: str = "") -> dict[str, Any]:
 def rule_list(request: HttpRequest) -> HttpResponse:
     segments = list(selectors.rule_segments_visible(request.user))
     for s in segments:
-        s.text = rule_engine.describe(s.rules)
+        s.text = rule_engine.describe(s.rules)  # type: ignore[attr-defined]
     return render(
         request,
         "segments/rule_list.html",
-        {"title": _("Rule segments"), "segments": segments,
-         "can_manage": has_perm(request.user, Perm.SEGMENTS_MANAGE)},  # fmt: skip
+        {
+            "title": _("Rule segments"),
+            "segments": segments,
+            "can_manage": has_perm(request.user, Perm.SEGMENTS_MANAGE),
+        },
     )
 
 
@@ -431,16 +523,23 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     segment = None
     if pk is not None:
         segment = get_object_or_404(RuleSegment, pk=pk, owner=request.user)
-    rules = segment.rules if segment else {"match": "all", "conditions": [{"field": "abc", "op": "in", "value": ["A"]}]}
+    rules = (
+        segment.rules
+        if segment
+        else {"match": "all", "conditions": [{"field": "abc", "op": "in", "value": ["A"]}]}
+    )
     error = ""
     if request.method == "POST":
         rules = _rules_from_post(request.POST)
         try:
             segment = services.rule_segment_save(
-                name=request.POST.get("name", ""), description=request.POST.get("description", ""),
-                shared=request.POST.get("shared") == "on", rules=rules, by=request.user,  # type: ignore[arg-type]
+                name=request.POST.get("name", ""),
+                description=request.POST.get("description", ""),
+                shared=request.POST.get("shared") == "on",
+                rules=rules,
+                by=request.user,  # type: ignore[arg-type]
                 segment=segment,
-            )  # fmt: skip
+            )
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:
@@ -466,8 +565,9 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @require_perm(Perm.SEGMENTS_MANAGE)
 def rule_condition(request: HttpRequest) -> HttpResponse:
     """One condition row of the builder (htmx: add a row, or redraw it for another field)."""
-    row = _condition_row(request.GET.get("field", "abc"), request.GET.get("op", ""),
-                         request.GET.get("value", ""))  # fmt: skip
+    row = _condition_row(
+        request.GET.get("field", "abc"), request.GET.get("op", ""), request.GET.get("value", "")
+    )
     return render(request, "segments/_condition.html", {"row": row, "fields": _field_choices()})
 
 
@@ -484,8 +584,11 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "segments/_preview.html",
-        {"count": qs.count(), "sample": list(qs.order_by("legal_name", "id")[:10]),
-         "text": rule_engine.describe(normalised)},  # fmt: skip
+        {
+            "count": qs.count(),
+            "sample": list(qs.order_by("legal_name", "id")[:10]),
+            "text": rule_engine.describe(normalised),
+        },
     )
 
 
@@ -503,7 +606,9 @@ def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if run is None:
             raise Http404
         rows = selectors.members(run, {}).filter(company__in=companies.values("pk"))
-        return _export(request, rows, request.GET["format"], f"rule-{segment.pk}", {"rule": str(pk)})
+        return _export(
+            request, rows, request.GET["format"], f"rule-{segment.pk}", {"rule": str(pk)}
+        )
     if request.method == "POST" and request.POST.get("delete"):
         if not has_perm(request.user, Perm.SEGMENTS_MANAGE):
             raise PermissionDenied
@@ -517,7 +622,7 @@ def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     page = Paginator(companies.order_by("legal_name", "id"), 50).get_page(request.GET.get("page"))
     segs = selectors.segments_for([c.pk for c in page], run=run) if run else {}
     for c in page:
-        c.seg = segs.get(c.pk)
+        c.seg = segs.get(c.pk)  # type: ignore[attr-defined]
     return render(
         request,
         "segments/rule_detail.html",
@@ -533,7 +638,7 @@ def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- settings, policies, runs --------------------------------------------------------------------
-class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
+class SettingsForm(forms.ModelForm):
     class Meta:
         model = SegmentationSettings
         fields = list(services.SETTINGS_FIELDS)
@@ -552,10 +657,13 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                     hours = request.POST.get(f"hours_{key}", "").strip()
                     tier = request.POST.get(f"tier_{key}", "3")
                     services.cell_policy_set(
-                        abc=a, xyz=x, policy=request.POST.get(f"policy_{key}", ""),
+                        abc=a,
+                        xyz=x,
+                        policy=request.POST.get(f"policy_{key}", ""),
                         tier=int(tier) if tier.isdigit() else 0,
-                        response_hours=int(hours) if hours.isdigit() else None, by=request.user,  # type: ignore[arg-type]
-                    )  # fmt: skip
+                        response_hours=int(hours) if hours.isdigit() else None,
+                        by=request.user,  # type: ignore[arg-type]
+                    )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -571,14 +679,17 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Settings are saved; they apply from the next recompute."))
             return redirect("segments:settings")
-    policy_rows = [
-        {"key": f"{a}{x}", "policy": cells.get(f"{a}{x}")} for a in "ABC" for x in "XYZ"
-    ]
+    policy_rows = [{"key": f"{a}{x}", "policy": cells.get(f"{a}{x}")} for a in "ABC" for x in "XYZ"]
     return render(
         request,
         "segments/settings.html",
-        {"title": _("Segmentation settings"), "form": form, "current": current,
-         "policy_rows": policy_rows, "tiers": CellPolicy.Tier.choices},  # fmt: skip
+        {
+            "title": _("Segmentation settings"),
+            "form": form,
+            "current": current,
+            "policy_rows": policy_rows,
+            "tiers": CellPolicy.Tier.choices,
+        },
     )
 
 
@@ -604,19 +715,29 @@ def runs(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:
-                messages.success(request, _("The recompute has started; this page shows its progress."))
+                messages.success(
+                    request, _("The recompute has started; this page shows its progress.")
+                )
         return redirect("segments:runs")
-    page = Paginator(SegmentRun.objects.select_related("created_by").order_by("-created_at"), 25).get_page(
-        request.GET.get("page")
+    page = Paginator(
+        SegmentRun.objects.select_related("created_by").order_by("-created_at"), 25
+    ).get_page(request.GET.get("page"))
+    active = SegmentRun.objects.filter(
+        status__in=[SegmentRun.Status.QUEUED, SegmentRun.Status.RUNNING]
+    ).exists()
+    template = (
+        "segments/_runs_table.html" if getattr(request, "htmx", False) else "segments/runs.html"
     )
-    active = SegmentRun.objects.filter(status__in=[SegmentRun.Status.QUEUED, SegmentRun.Status.RUNNING]).exists()
-    template = "segments/_runs_table.html" if getattr(request, "htmx", False) else "segments/runs.html"
     return render(
         request,
         template,
-        {"title": _("Recomputes"), "page": page, "active": active,
-         "can_manage": has_perm(request.user, Perm.SEGMENTS_MANAGE),
-         "default_period": selectors_default_period()},  # fmt: skip
+        {
+            "title": _("Recomputes"),
+            "page": page,
+            "active": active,
+            "can_manage": has_perm(request.user, Perm.SEGMENTS_MANAGE),
+            "default_period": selectors_default_period(),
+        },
     )
 
 

@@ -6,9 +6,11 @@
 - POST requests/                 open a request {company, contact?, service?, channel?,
                                  priority?, subject, body?, topic?}
 - GET  requests/{id}/            one request with its client-visible messages (and notes)
-- POST requests/{id}/status/     {status, comment?}
+- POST requests/{id}/status/     {status, comment?, first_contact?}
 - POST requests/{id}/reply/      {body}  — a reply the client sees, e-mailed after commit
 - POST requests/{id}/notes/      {body}  — an internal note
+- POST requests/{id}/assign/     {assignee: user id or null}
+- POST requests/{id}/classify/   {avoidable_reason: code or null, topic?, priority?}
 - POST calls/incoming/           {phone, call_id?} — telephony: who is calling, with open requests
 - POST calls/{id}/finish/        {duration, outcome, request?, note?}
 
@@ -25,18 +27,29 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clientdesk.accounts.models import User
 from clientdesk.clients.models import Channel, Company, Contact
 from clientdesk.core.api import BigListPagination
 from clientdesk.core.permissions import HasPerm
 from clientdesk.core.roles import Perm
 
 from . import services
-from .models import CallLog, Priority, RequestMessage, Service, ServiceRequest, Status
+from .models import (
+    AvoidableReason,
+    CallLog,
+    Priority,
+    RequestMessage,
+    Service,
+    ServiceRequest,
+    Status,
+)
+from .views import actor
 
 
 class AllowListSerializer(serializers.Serializer[Any]):
@@ -48,8 +61,10 @@ class AllowListSerializer(serializers.Serializer[Any]):
             if unknown:
                 raise serializers.ValidationError(
                     {
-                        name: [_("This field cannot be set here (allowed: %(f)s).")
-                               % {"f": ", ".join(self.fields)}]
+                        name: [
+                            _("This field cannot be set here (allowed: %(f)s).")
+                            % {"f": ", ".join(self.fields)}
+                        ]
                         for name in unknown
                     }
                 )
@@ -141,6 +156,7 @@ class RequestQuery(serializers.Serializer[Any]):
     breached = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
+@extend_schema_view(get=extend_schema(parameters=[RequestQuery]))
 class RequestListCreate(generics.ListAPIView[ServiceRequest]):
     """Requests, newest first. POST opens one (SLA, routing and repeat detection applied)."""
 
@@ -159,7 +175,7 @@ class RequestListCreate(generics.ListAPIView[ServiceRequest]):
             qs = qs.filter(is_open=f["open"])
         if f.get("assignee"):
             if f["assignee"] == "me":
-                qs = qs.filter(assignee=self.request.user)
+                qs = qs.filter(assignee=actor(self.request))
             elif f["assignee"].isdigit():
                 qs = qs.filter(assignee_id=int(f["assignee"]))
             else:
@@ -175,6 +191,7 @@ class RequestListCreate(generics.ListAPIView[ServiceRequest]):
             qs = qs.filter(breached) if f["breached"] else qs.exclude(breached)
         return qs
 
+    @extend_schema(request=RequestCreateSerializer, responses={201: RequestSerializer})
     def post(self, request: Request) -> Response:
         data = RequestCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -191,7 +208,7 @@ class RequestListCreate(generics.ListAPIView[ServiceRequest]):
                 topic=v.get("topic", ""),
                 source="api",
             ),
-            by=request.user,  # type: ignore[arg-type]
+            by=actor(request),
         )
         return Response(RequestSerializer(created).data, status=status.HTTP_201_CREATED)
 
@@ -207,20 +224,82 @@ class RequestDetail(generics.RetrieveAPIView[ServiceRequest]):
 class StatusInput(AllowListSerializer):
     status = serializers.ChoiceField(choices=Status.choices)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    first_contact = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("With status “resolved”: resolved at first contact."),
+    )
 
 
 class RequestStatus(APIView):
     permission_classes = [HasPerm(Perm.REQUESTS_WORK)]
 
+    @extend_schema(request=StatusInput, responses=RequestSerializer)
     def post(self, request: Request, pk: int) -> Response:
         obj = get_object_or_404(ServiceRequest, pk=pk)
         data = StatusInput(data=request.data)
         data.is_valid(raise_exception=True)
-        obj = services.request_change_status(
+        v = data.validated_data
+        if v["status"] == Status.RESOLVED:
+            obj = services.request_resolve(
+                request=obj,
+                first_contact=v["first_contact"],
+                comment=v.get("comment", ""),
+                by=actor(request),
+            )
+        else:
+            obj = services.request_change_status(
+                request=obj, to=v["status"], comment=v.get("comment", ""), by=actor(request)
+            )
+        return Response(RequestSerializer(obj).data)
+
+
+class AssignInput(AllowListSerializer):
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(kind=User.Kind.STAFF, is_active=True), allow_null=True
+    )
+
+
+class RequestAssign(APIView):
+    permission_classes = [HasPerm(Perm.REQUESTS_WORK)]
+
+    @extend_schema(request=AssignInput, responses=RequestSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        obj = get_object_or_404(ServiceRequest, pk=pk)
+        data = AssignInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        obj = services.request_assign(
+            request=obj, to=data.validated_data["assignee"], by=actor(request)
+        )
+        return Response(RequestSerializer(obj).data)
+
+
+class ClassifyInput(AllowListSerializer):
+    avoidable_reason = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=AvoidableReason.objects.filter(is_active=True),
+        allow_null=True,
+        help_text=_("Code of the reason the company caused this contact; null: not caused by us."),
+    )
+    topic = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+
+
+class RequestClassify(APIView):
+    permission_classes = [HasPerm(Perm.REQUESTS_WORK)]
+
+    @extend_schema(request=ClassifyInput, responses=RequestSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        obj = get_object_or_404(ServiceRequest, pk=pk)
+        data = ClassifyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        obj = services.request_classify(
             request=obj,
-            to=data.validated_data["status"],
-            comment=data.validated_data.get("comment", ""),
-            by=request.user,  # type: ignore[arg-type]
+            by=actor(request),
+            avoidable_reason=v["avoidable_reason"],
+            topic=v.get("topic"),
+            priority=v.get("priority"),
         )
         return Response(RequestSerializer(obj).data)
 
@@ -233,12 +312,16 @@ class RequestReply(APIView):
     permission_classes = [HasPerm(Perm.REQUESTS_WORK)]
     note = False
 
+    @extend_schema(request=BodyInput, responses={201: MessageSerializer})
     def post(self, request: Request, pk: int) -> Response:
         obj = get_object_or_404(ServiceRequest.objects.select_related("contact", "company"), pk=pk)
         data = BodyInput(data=request.data)
         data.is_valid(raise_exception=True)
-        fn = services.request_note if self.note else services.request_reply
-        message = fn(request=obj, body=data.validated_data["body"], by=request.user)  # type: ignore[operator]
+        body, by = data.validated_data["body"], actor(request)
+        if self.note:
+            message = services.request_note(request=obj, body=body, by=by)
+        else:
+            message = services.request_reply(request=obj, body=body, by=by)
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
 
@@ -251,19 +334,39 @@ class IncomingCallInput(AllowListSerializer):
     call_id = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
 
+class CallCardSerializer(serializers.Serializer[Any]):
+    """The caller's card (documentation of the response)."""
+
+    call = serializers.IntegerField()
+    phone = serializers.CharField()
+    card_url = serializers.CharField(help_text=_("Staff page to open for this call."))
+    company = serializers.JSONField(allow_null=True)
+    contact = serializers.JSONField(allow_null=True)
+    other_contacts = serializers.JSONField()
+    open_requests = RequestSerializer(many=True)
+
+
+class FinishedCallSerializer(serializers.Serializer[Any]):
+    call = serializers.IntegerField()
+    duration = serializers.IntegerField()
+    outcome = serializers.CharField()
+    finished_at = serializers.DateTimeField()
+
+
 class IncomingCall(APIView):
     """The telephony integration reports a ringing call; the answer is the caller's card: the
     company and contact found by the number (any format), open requests, and the page to open."""
 
     permission_classes = [HasPerm(Perm.REQUESTS_WORK)]
 
+    @extend_schema(request=IncomingCallInput, responses={201: CallCardSerializer})
     def post(self, request: Request) -> Response:
         data = IncomingCallInput(data=request.data)
         data.is_valid(raise_exception=True)
         card = services.call_event_incoming(
             phone=data.validated_data["phone"],
             external_id=data.validated_data.get("call_id", ""),
-            by=request.user,  # type: ignore[arg-type]
+            by=actor(request),
         )
         company, contact = card.company, card.contact
         body = {
@@ -274,7 +377,9 @@ class IncomingCall(APIView):
                 "id": company.pk,
                 "name": company.display_name,
                 "inn": company.inn,
-                "account_manager": str(company.account_manager) if company.account_manager else None,
+                "account_manager": str(company.account_manager)
+                if company.account_manager
+                else None,
             }
             if company
             else None,
@@ -299,6 +404,7 @@ class FinishCallInput(AllowListSerializer):
 class FinishCall(APIView):
     permission_classes = [HasPerm(Perm.REQUESTS_WORK)]
 
+    @extend_schema(request=FinishCallInput, responses=FinishedCallSerializer)
     def post(self, request: Request, pk: int) -> Response:
         call = get_object_or_404(CallLog.objects.select_related("company", "contact"), pk=pk)
         data = FinishCallInput(data=request.data)
@@ -310,7 +416,7 @@ class FinishCall(APIView):
             outcome=v["outcome"],
             request=v.get("request"),
             note=v.get("note", ""),
-            by=request.user,  # type: ignore[arg-type]
+            by=actor(request),
         )
         return Response(
             {
@@ -330,6 +436,8 @@ urlpatterns = [
     path("requests/<int:pk>/status/", RequestStatus.as_view(), name="service-request-status"),
     path("requests/<int:pk>/reply/", RequestReply.as_view(), name="service-request-reply"),
     path("requests/<int:pk>/notes/", RequestNote.as_view(), name="service-request-note"),
+    path("requests/<int:pk>/assign/", RequestAssign.as_view(), name="service-request-assign"),
+    path("requests/<int:pk>/classify/", RequestClassify.as_view(), name="service-request-classify"),
     path("calls/incoming/", IncomingCall.as_view(), name="service-call-incoming"),
     path("calls/<int:pk>/finish/", FinishCall.as_view(), name="service-call-finish"),
 ]

@@ -9,6 +9,7 @@ requests are added on every call. Requests go through the services, so the timel
 trail are those of real work; their timestamps are then moved into the past.
 """
 
+# ruff: noqa: E501 - the catalogue below is a data table, one service per block
 from __future__ import annotations
 
 import datetime as dt
@@ -122,7 +123,11 @@ POLICIES = [
 ]
 
 SUBJECTS = {
-    "invoice_question": ["Непонятная строка в счёте", "Счёт выставлен дважды", "Не пришёл счёт за месяц"],
+    "invoice_question": [
+        "Непонятная строка в счёте",
+        "Счёт выставлен дважды",
+        "Не пришёл счёт за месяц",
+    ],
     "reconciliation": ["Акт сверки за квартал", "Акт сверки за год"],
     "incident": ["Не работает услуга", "Перебои в работе", "Ошибка при входе"],
     "portal_access": ["Новый сотрудник, нужен доступ", "Забыли пароль"],
@@ -206,7 +211,9 @@ def _structure() -> dict[str, Unit]:
                 "abc_xyz": cell,
                 "channel": channel,
                 "priority": priority,
-                "service": Service.objects.filter(code=service_code).first() if service_code else None,
+                "service": Service.objects.filter(code=service_code).first()
+                if service_code
+                else None,
                 "first_response_minutes": first,
                 "resolution_minutes": resolution,
                 "rank": rank,
@@ -255,14 +262,18 @@ def load_demo(*, seed: int, requests: int = 300) -> None:
     managed = [c for c in companies if c.account_manager_id][:10]
     for company in managed[:5]:
         KeyClientRoute.objects.get_or_create(
-            company=company, defaults={"assignee": company.account_manager, "team": units["key_accounts"]}
+            company=company,
+            defaults={"assignee": company.account_manager, "team": units["key_accounts"]},
         )
     contacts: dict[int, list[Contact]] = {}
     for contact in Contact.objects.filter(company__in=companies, left_company=False):
         contacts.setdefault(contact.company_id, []).append(contact)
     catalogue = list(Service.objects.filter(is_active=True).prefetch_related("skills"))
     reasons = list(AvoidableReason.objects.all())
-    staff = {u.username: u for u in User.objects.filter(username__in=["supervisor", "center", "call", "kam", "kam2"])}
+    staff = {
+        u.username: u
+        for u in User.objects.filter(username__in=["supervisor", "center", "call", "kam", "kam2"])
+    }
     operators = [u for u in staff.values()]
     now = timezone.now()
     recent: list[tuple[Company, Service]] = []
@@ -312,7 +323,7 @@ def _play(
         services.request_assign(request=request, to=worker, by=worker)
     roll = rng.random()
     age = now - created
-    if roll < 0.2 and age < dt.timedelta(days=3):
+    if roll < 0.2 and age < dt.timedelta(days=10):
         return  # still new
     reply_at = created + min(age, dt.timedelta(minutes=rng.randint(5, 600)))
     if request.channel in (Channel.VISIT, Channel.PHONE) and rng.random() < 0.45:
@@ -324,10 +335,10 @@ def _play(
         )
         RequestMessage.objects.filter(pk=message.pk).update(created_at=reply_at)
         _date(request, first_response_at=reply_at)
-        if roll < 0.35:
+        if roll < 0.3 and age < dt.timedelta(days=15):
             services.request_change_status(request=request, to=Status.WAITING, by=worker)
             return
-        if roll < 0.5 and age < dt.timedelta(days=10):
+        if roll < 0.5 and age < dt.timedelta(days=20):
             return  # in progress
         request.refresh_from_db()
         services.request_resolve(request=request, by=worker)
@@ -348,5 +359,9 @@ def _date(request: ServiceRequest, **moments: dt.datetime) -> None:
         if field in moments:
             StatusChange.objects.filter(request=request, to_status=status).update(at=moments[field])
     request.refresh_from_db()
-    if request.resolved_at and request.resolution_due and request.resolved_at > request.resolution_due:
+    if (
+        request.resolved_at
+        and request.resolution_due
+        and request.resolved_at > request.resolution_due
+    ):
         ServiceRequest.objects.filter(pk=request.pk).update(resolution_breached=True)

@@ -37,16 +37,16 @@ class RequestForm(forms.Form):
     )
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial="normal")
     subject = forms.CharField(label=_("Subject"), max_length=300)
-    body = forms.CharField(label=_("What the client asks"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    body = forms.CharField(
+        label=_("What the client asks"), widget=forms.Textarea(attrs={"rows": 5}), required=False
+    )
     topic = forms.CharField(
         label=_("Topic"),
         max_length=100,
         required=False,
         help_text=_("A word or two (“invoice”, “delivery”) to recognise repeat contacts."),
     )
-    resolved_now = forms.BooleanField(
-        label=_("Resolved during this contact"), required=False
-    )
+    resolved_now = forms.BooleanField(label=_("Resolved during this contact"), required=False)
     avoidable_reason = forms.ModelChoiceField(
         label=_("Contact caused by us"),
         queryset=AvoidableReason.objects.filter(is_active=True),
@@ -106,5 +106,7 @@ class StandardDocumentForm(forms.Form):
     effective_from = forms.DateField(
         label=_("Effective from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 6}), required=False)
+    text = forms.CharField(
+        label=_("Text"), widget=forms.Textarea(attrs={"rows": 6}), required=False
+    )
     file = forms.FileField(label=_("File"), required=False)

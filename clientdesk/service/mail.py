@@ -23,6 +23,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import make_msgid, parseaddr
+from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -156,8 +157,12 @@ def _sender_contact(address: str) -> Contact | None:
     )
 
 
-def _thread_target(msg: EmailMessage, subject: str, contact: Contact | None) -> ServiceRequest | None:
-    refs = _MESSAGE_ID.findall(str(msg.get("In-Reply-To", "")) + " " + str(msg.get("References", "")))
+def _thread_target(
+    msg: EmailMessage, subject: str, contact: Contact | None
+) -> ServiceRequest | None:
+    refs = _MESSAGE_ID.findall(
+        str(msg.get("In-Reply-To", "")) + " " + str(msg.get("References", ""))
+    )
     if refs:
         known = (
             RequestMessage.objects.filter(email_message_id__in=refs[-50:])
@@ -177,8 +182,11 @@ def _thread_target(msg: EmailMessage, subject: str, contact: Contact | None) -> 
     return None
 
 
-def _attachments(msg: EmailMessage) -> tuple[list[tuple[str, io.BytesIO, int]], list[str]]:
-    accepted: list[tuple[str, io.BytesIO, int]] = []
+Upload = tuple[str, IO[bytes], int | None]
+
+
+def _attachments(msg: EmailMessage) -> tuple[list[Upload], list[str]]:
+    accepted: list[Upload] = []
     refused: list[str] = []
     for part in msg.iter_attachments():
         name = files.safe_filename(part.get_filename() or "attachment")

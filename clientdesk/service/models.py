@@ -16,6 +16,7 @@ flags) are what the queue pages filter and sort on, so that a queue is one index
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,12 +42,12 @@ class PrivateStorage(FileSystemStorage):
     def __init__(self) -> None:
         super().__init__(base_url=None)
 
-    @property  # type: ignore[override]
+    @property
     def base_location(self) -> str:
         root = getattr(settings, "SERVICE_PRIVATE_ROOT", None) or Path(settings.VAR_DIR) / "private"
         return str(root)
 
-    @property  # type: ignore[override]
+    @property
     def location(self) -> str:
         return str(Path(self.base_location).resolve())
 
@@ -110,7 +111,9 @@ class WorkingCalendar(models.Model):
         try:
             ZoneInfo(self.timezone)
         except Exception:
-            raise ValidationError({"timezone": _("Use a time zone name such as Europe/Moscow.")})
+            raise ValidationError(
+                {"timezone": _("Use a time zone name such as Europe/Moscow.")}
+            ) from None
         try:
             self.weekly_intervals()
         except (ValueError, AttributeError, TypeError) as exc:
@@ -118,7 +121,9 @@ class WorkingCalendar(models.Model):
 
     def weekly_intervals(self) -> dict[int, list[Interval]]:
         week = self.week or {}
-        return {i: [parse_interval(r) for r in week.get(key, [])] for i, key in enumerate(WEEKDAY_KEYS)}
+        return {
+            i: [parse_interval(r) for r in week.get(key, [])] for i, key in enumerate(WEEKDAY_KEYS)
+        }
 
 
 class CalendarException(models.Model):
@@ -152,6 +157,19 @@ class CalendarException(models.Model):
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        self._touch_calendar()
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        result = super().delete(*args, **kwargs)
+        self._touch_calendar()
+        return result
+
+    def _touch_calendar(self) -> None:
+        # Built calendars are cached by the calendar's updated_at (sla.load_calendar).
+        WorkingCalendar.objects.filter(pk=self.calendar_id).update(updated_at=timezone.now())
+
     def clean(self) -> None:
         if self.hours:
             try:
@@ -176,7 +194,11 @@ class Unit(models.Model):
     )
     email = models.EmailField(_("e-mail for escalations"), blank=True)
     calendar = models.ForeignKey(
-        WorkingCalendar, verbose_name=_("calendar"), null=True, blank=True, on_delete=models.SET_NULL
+        WorkingCalendar,
+        verbose_name=_("calendar"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
 
     class Meta:
@@ -435,7 +457,9 @@ class ServiceRequest(models.Model):
     priority = models.CharField(
         _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
     )
-    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.NEW)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.NEW
+    )
     is_open = models.BooleanField(default=True, editable=False)
     subject = models.CharField(_("subject"), max_length=300)
     topic = models.CharField(
@@ -502,12 +526,55 @@ class ServiceRequest(models.Model):
         verbose_name_plural = _("service requests")
         ordering = ["-id"]
         indexes = [
-            # The queues: "open, mine / my team's, most urgent first".
-            models.Index(fields=["assignee", "is_open", "resolution_due"], name="sr_my_queue"),
-            models.Index(fields=["team", "is_open", "resolution_due"], name="sr_team_queue"),
-            models.Index(fields=["is_open", "resolution_due"], name="sr_open_due"),
-            models.Index(fields=["is_open", "resolution_warn_at"], name="sr_open_warn"),
-            models.Index(fields=["is_open", "first_response_due"], name="sr_open_response_due"),
+            # The queues ("open, mine / my team's, most urgent first") and the SLA job read open
+            # requests only: partial indexes over the few per cent that are open stay small and
+            # let the database walk them in due order, however many closed requests pile up.
+            models.Index(
+                fields=["assignee", "resolution_due", "id"],
+                condition=models.Q(is_open=True),
+                name="sr_open_by_assignee",
+            ),
+            models.Index(
+                fields=["team", "resolution_due", "id"],
+                condition=models.Q(is_open=True),
+                name="sr_open_by_team",
+            ),
+            models.Index(
+                fields=["resolution_due", "id"],
+                condition=models.Q(is_open=True),
+                name="sr_open_by_due",
+            ),
+            models.Index(
+                fields=["resolution_warn_at"],
+                condition=models.Q(is_open=True),
+                name="sr_open_by_warn",
+            ),
+            models.Index(
+                fields=["first_response_due"],
+                condition=models.Q(is_open=True, first_response_at__isnull=True),
+                name="sr_unanswered_by_due",
+            ),
+            models.Index(
+                fields=["company"],
+                condition=models.Q(is_open=True),
+                name="sr_open_by_company",
+            ),
+            # Covers the supervisor's overview: its counts read this index alone.
+            models.Index(
+                fields=[
+                    "team",
+                    "assignee",
+                    "sla_paused_since",
+                    "resolution_due",
+                    "resolution_breached",
+                    "resolution_warn_at",
+                    "first_response_at",
+                    "first_response_due",
+                    "response_warn_at",
+                ],
+                condition=models.Q(is_open=True),
+                name="sr_open_overview",
+            ),
             models.Index(fields=["company", "-created_at"], name="sr_company_recent"),
             models.Index(fields=["created_at"], name="sr_created"),
             models.Index(fields=["resolved_at"], name="sr_resolved"),
@@ -730,6 +797,13 @@ class StandardDocument(models.Model):
         return f"{self.title} v{self.version}"
 
 
+@functools.lru_cache(maxsize=32)
+def _public_holidays(country: str, years: tuple[int, ...]) -> frozenset[dt.date]:
+    import holidays
+
+    return frozenset(holidays.country_holidays(country, years=years))
+
+
 def calendar_for(cal: WorkingCalendar, exceptions: list[CalendarException]) -> BusinessCalendar:
     """Builds the pure calendar object the maths works on (see calendar.py)."""
     weekly = cal.weekly_intervals()
@@ -737,15 +811,13 @@ def calendar_for(cal: WorkingCalendar, exceptions: list[CalendarException]) -> B
     working: dict[dt.date, list[Interval]] = {}
     shortened: dict[dt.date, int] = {}
     if cal.country:
-        import holidays
-
         # A year with a production calendar entered is taken from it alone: the library does
         # not know the decree's working Saturdays, and mixing both would double-count.
         entered = {e.date.year for e in exceptions}
         this_year = timezone.localdate().year
-        years = [y for y in range(this_year - 2, this_year + 3) if y not in entered]
+        years = tuple(y for y in range(this_year - 2, this_year + 3) if y not in entered)
         if years:
-            days_off.update(holidays.country_holidays(cal.country, years=years))
+            days_off.update(_public_holidays(cal.country, years))
     for e in exceptions:
         if e.kind == CalendarException.Kind.DAY_OFF:
             days_off.add(e.date)

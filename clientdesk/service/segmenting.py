@@ -6,7 +6,9 @@ rule, which is what a company without a segment gets anyway.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 
@@ -28,12 +30,16 @@ class SegmentInfo:
         return self.abc == "A"
 
 
-def segment_of(company_id: int) -> SegmentInfo | None:
+def _selectors() -> ModuleType | None:
     try:
-        from clientdesk.segments import selectors
+        return importlib.import_module("clientdesk.segments.selectors")
     except ImportError:
         return None
-    fn = getattr(selectors, "segment_of", None)
+
+
+def segment_of(company_id: int) -> SegmentInfo | None:
+    selectors = _selectors()
+    fn = getattr(selectors, "segment_of", None) if selectors else None
     if fn is None:
         return None
     current: Any = fn(company_id)
@@ -49,11 +55,8 @@ def segment_of(company_id: int) -> SegmentInfo | None:
 
 
 def in_rule_segment(company_id: int, segment_id: int) -> bool:
-    try:
-        from clientdesk.segments import selectors
-    except ImportError:
-        return False
-    fn = getattr(selectors, "companies_in", None)
+    selectors = _selectors()
+    fn = getattr(selectors, "companies_in", None) if selectors else None
     if fn is None:
         return False
     try:

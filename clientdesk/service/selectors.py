@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
@@ -23,6 +23,7 @@ from .models import (
     AvoidableReason,
     CallLog,
     RequestMessage,
+    Service,
     ServiceRequest,
     SlaEvent,
     Status,
@@ -35,6 +36,17 @@ if TYPE_CHECKING:
 
 QUEUE_PAGE = 50
 # "Due soon": the warning time has passed but the due time has not.
+
+
+def catalogue(channel: str | None = None) -> QuerySet[Service]:
+    """Active services, optionally those that can be had through `channel` (the portal shows
+    each one's documents to bring and whether the client must come in person)."""
+    qs = Service.objects.filter(is_active=True).select_related("unit").order_by("name")
+    if channel:
+        # JSON containment is not portable to SQLite; the catalogue is small, so filter here.
+        ids = [s.pk for s in qs if not s.channels or channel in s.channels]
+        qs = qs.filter(pk__in=ids)
+    return qs
 
 
 def _queue_base() -> QuerySet[ServiceRequest]:
@@ -82,7 +94,9 @@ def _parse_cursor(cursor: str) -> tuple[dt.datetime | None, int] | None:
         return None
 
 
-def queue_page(qs: QuerySet[ServiceRequest], *, cursor: str = "", size: int = QUEUE_PAGE) -> QueuePage:
+def queue_page(
+    qs: QuerySet[ServiceRequest], *, cursor: str = "", size: int = QUEUE_PAGE
+) -> QueuePage:
     """Most urgent first (resolution due, then id); requests with no due time come last."""
     qs = qs.order_by("resolution_due", "id")
     parsed = _parse_cursor(cursor) if cursor else None
@@ -140,7 +154,8 @@ class UnitRow:
     agents: list[tuple[Any, QueueCounts]] = field(default_factory=list)
 
 
-def _counts(qs: QuerySet[ServiceRequest], now: dt.datetime, group: str) -> dict[Any, QueueCounts]:
+def _counts(qs: QuerySet[ServiceRequest], now: dt.datetime, *group: str) -> dict[Any, QueueCounts]:
+    """Open requests grouped by `group` (one field, or several: the key is then a tuple)."""
     running = Q(sla_paused_since__isnull=True)
     breached = running & (
         Q(resolution_due__lte=now)
@@ -158,7 +173,7 @@ def _counts(qs: QuerySet[ServiceRequest], now: dt.datetime, group: str) -> dict[
     rows = (
         qs.filter(is_open=True)
         .order_by()
-        .values(group)
+        .values(*group)
         .annotate(
             open=Count("id"),
             unassigned=Count("id", filter=Q(assignee__isnull=True)),
@@ -167,40 +182,46 @@ def _counts(qs: QuerySet[ServiceRequest], now: dt.datetime, group: str) -> dict[
             paused=Count("id", filter=Q(sla_paused_since__isnull=False)),
         )
     )
-    return {
-        r[group]: QueueCounts(r["open"], r["unassigned"], r["due_soon"], r["breached"], r["paused"])
-        for r in rows
-    }
+    result = {}
+    for r in rows:
+        key = r[group[0]] if len(group) == 1 else tuple(r[g] for g in group)
+        result[key] = QueueCounts(
+            r["open"], r["unassigned"], r["due_soon"], r["breached"], r["paused"]
+        )
+    return result
 
 
 def supervisor_overview(now: dt.datetime | None = None) -> list[UnitRow]:
-    """Every queue with its SLA risk: per unit, and per agent inside each unit. Two grouped
-    queries whatever the number of requests."""
-    now = now or timezone.now()
-    by_unit = _counts(ServiceRequest.objects.all(), now, "team_id")
-    by_pair = (
-        ServiceRequest.objects.filter(is_open=True, assignee__isnull=False)
-        .order_by()
-        .values_list("team_id", "assignee_id")
-        .distinct()
-    )
-    per_agent = _counts(ServiceRequest.objects.filter(assignee__isnull=False), now, "assignee_id")
-    units = {u.pk: u for u in Unit.objects.select_related("supervisor")}
+    """Every queue with its SLA risk: per unit, and per agent inside each unit (counting the
+    agent's requests of that unit only). One grouped query over a covering partial index,
+    whatever the number of requests; the unit totals are the sums of its groups."""
     from django.contrib.auth import get_user_model
 
-    pairs = list(by_pair[:2000])
-    users = get_user_model().objects.in_bulk({a for _, a in pairs})
+    now = now or timezone.now()
+    by_pair = _counts(ServiceRequest.objects.all(), now, "team_id", "assignee_id")
+    by_unit: dict[int | None, QueueCounts] = {}
+    for (team, _agent), c in by_pair.items():
+        total = by_unit.setdefault(team, QueueCounts())
+        total.open += c.open
+        total.unassigned += c.unassigned
+        total.due_soon += c.due_soon
+        total.breached += c.breached
+        total.paused += c.paused
+    units = {u.pk: u for u in Unit.objects.select_related("supervisor")}
+    users = get_user_model().objects.in_bulk({agent for _, agent in by_pair if agent})
     result: list[UnitRow] = []
     for unit_id, counts in sorted(
         by_unit.items(), key=lambda kv: (-kv[1].breached, -kv[1].due_soon, str(kv[0]))
     ):
         row = UnitRow(unit=units.get(unit_id) if unit_id else None, counts=counts)
-        seen = set()
-        for team_id, agent_id in pairs:
-            if team_id == unit_id and agent_id not in seen and agent_id in users:
-                seen.add(agent_id)
-                row.agents.append((users[agent_id], per_agent.get(agent_id, QueueCounts())))
-        row.agents.sort(key=lambda a: (-a[1].breached, -a[1].open))
+        row.agents = sorted(
+            (
+                (users[agent], pair_counts)
+                for (team, agent), pair_counts in by_pair.items()
+                if team == unit_id and agent in users
+            ),
+            key=lambda a: (-a[1].breached, -a[1].open),
+        )
         result.append(row)
     return result
 
@@ -383,8 +404,8 @@ def operator_daily(user: User, day: dt.date) -> OperatorDay:
         .order_by("resolved_at")[:500]
     )
     calls = CallLog.objects.filter(agent=user, started_at__gte=start, started_at__lt=end)
-    call_row = calls.aggregate(n=Count("id"), s=Count("duration_seconds"))
-    seconds = sum(calls.exclude(duration_seconds=None).values_list("duration_seconds", flat=True))
+    call_row = calls.aggregate(n=Count("id"), s=Sum("duration_seconds"))
+    seconds = int(call_row["s"] or 0)
     now = timezone.now()
     mine = ServiceRequest.objects.filter(assignee=user, is_open=True)
     return OperatorDay(
@@ -432,20 +453,23 @@ def unit_monthly(unit: Unit, year: int, month: int) -> UnitMonth:
         "breached": Count("id", filter=Q(resolution_breached=True)),
         "repeats": Count("id", filter=Q(repeat_of__isnull=False)),
     }
-    by_service = list(qs.order_by().values("service__name").annotate(**stats).order_by("-n"))
-    by_channel = list(qs.order_by().values("channel").annotate(**stats).order_by("-n"))
-    by_day = list(
+
+    def rows(grouped: QuerySet[Any, Any], *, key: str = "-n") -> list[dict[str, Any]]:
+        found = [dict(r) for r in grouped.annotate(**stats)]
+        if key == "-n":
+            return sorted(found, key=lambda r: -int(r["n"]))
+        return sorted(found, key=lambda r: r[key])
+
+    by_service = rows(qs.order_by().values("service__name"))
+    by_channel = rows(qs.order_by().values("channel"))
+    by_day = rows(
         qs.order_by()
         .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
-        .values("day")
-        .annotate(**stats)
-        .order_by("day")
+        .values("day"),
+        key="day",
     )
-    by_agent = list(
-        qs.order_by()
-        .values("assignee__last_name", "assignee__first_name", "assignee__username")
-        .annotate(**stats)
-        .order_by("-n")
+    by_agent = rows(
+        qs.order_by().values("assignee__last_name", "assignee__first_name", "assignee__username")
     )
     escalations = SlaEvent.objects.filter(
         request__team=unit,
@@ -453,7 +477,9 @@ def unit_monthly(unit: Unit, year: int, month: int) -> UnitMonth:
         at__date__gte=start,
         at__date__lte=end,
     ).count()
-    return UnitMonth(unit, year, month, rates(qs), by_service, by_channel, by_day, by_agent, escalations)
+    return UnitMonth(
+        unit, year, month, rates(qs), by_service, by_channel, by_day, by_agent, escalations
+    )
 
 
 STATUS_LABELS = dict(Status.choices)

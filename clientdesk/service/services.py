@@ -19,8 +19,8 @@ Routing (`route`), in order:
    agent record); nobody suitable leaves the request unassigned in the unit's queue.
 
 Repeat contact: a request of the same company for the same service (or, without a service, the
-same topic) opened within `REPEAT_DAYS` days before is linked as `repeat_of`; if both came by a
-visit to a service center, the new one is also a repeat visit.
+same topic) opened within SERVICE_REPEAT_DAYS (default 7) days before is linked as `repeat_of`;
+if both came by a visit to a service center, the new one is also a repeat visit.
 """
 
 from __future__ import annotations
@@ -67,7 +67,13 @@ from .text import body_to_html, html_to_text
 if TYPE_CHECKING:
     from clientdesk.accounts.models import User
 
-REPEAT_DAYS: int = getattr(settings, "SERVICE_REPEAT_DAYS", 7)
+DEFAULT_REPEAT_DAYS = 7
+
+
+def repeat_days() -> int:
+    """How far back a contact about the same thing counts as a repeat (SERVICE_REPEAT_DAYS)."""
+    return int(getattr(settings, "SERVICE_REPEAT_DAYS", DEFAULT_REPEAT_DAYS))
+
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.NEW: frozenset({Status.IN_PROGRESS, Status.WAITING, Status.RESOLVED, Status.CLOSED}),
@@ -118,7 +124,8 @@ def _error(field_name: str, message: str) -> ValidationError:
 # --- routing ---------------------------------------------------------------------------------
 def least_loaded_agent(*, unit: Unit, skill_ids: list[int]) -> User | None:
     """The available agent of `unit` with every skill in `skill_ids`, below capacity, with the
-    fewest open requests. One query."""
+    fewest open requests (ties: the oldest agent record). One query; the load of each agent is
+    counted on the partial index of open requests by assignee."""
     open_count = (
         ServiceRequest.objects.filter(assignee=OuterRef("user_id"), is_open=True)
         .order_by()
@@ -127,10 +134,17 @@ def least_loaded_agent(*, unit: Unit, skill_ids: list[int]) -> User | None:
         .values("n")
     )
     agents = Agent.objects.filter(units=unit, is_available=True, user__is_active=True)
-    if skill_ids:
-        agents = agents.annotate(
-            matched=Count("skills", filter=Q(skills__in=skill_ids), distinct=True)
-        ).filter(matched=len(set(skill_ids)))
+    wanted = set(skill_ids)
+    if wanted:
+        qualified = (
+            Agent.skills.through.objects.filter(skill_id__in=wanted)
+            .values("agent_id")
+            .annotate(n=Count("skill_id", distinct=True))
+            # A dict: the type checker's plugin does not see annotations of a through model.
+            .filter(**{"n": len(wanted)})
+            .values("agent_id")
+        )
+        agents = agents.filter(pk__in=qualified)
     agent = (
         agents.annotate(load=Coalesce(Subquery(open_count), Value(0)))
         .filter(load__lt=F("capacity"))
@@ -148,7 +162,9 @@ def route(
     skill_ids = [s.pk for s in service.skills.all()] if service else []
     if company is not None:
         key_route = (
-            KeyClientRoute.objects.filter(company=company).select_related("assignee", "team").first()
+            KeyClientRoute.objects.filter(company=company)
+            .select_related("assignee", "team")
+            .first()
         )
         if key_route is not None and (key_route.assignee_id or key_route.team_id):
             team = key_route.team or unit
@@ -178,7 +194,10 @@ def find_repeat_of(
     # Topics are stored lower-case: SQLite's case-insensitive match knows ASCII only.
     same = Q(service=service) if service is not None else Q(topic=topic.strip().lower())
     qs = ServiceRequest.objects.filter(
-        same, company=company, created_at__gte=at - dt.timedelta(days=REPEAT_DAYS), created_at__lt=at
+        same,
+        company=company,
+        created_at__gte=at - dt.timedelta(days=repeat_days()),
+        created_at__lt=at,
     )
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
@@ -344,7 +363,10 @@ def request_assign(
     request.save(update_fields=["assignee", "team", "updated_at"])
     after = {"assignee": request.assignee_id, "team": request.team_id}
     audit.record(
-        actor=by, action="service.request_assigned", target=request, changes=audit.diff(before, after)
+        actor=by,
+        action="service.request_assigned",
+        target=request,
+        changes=audit.diff(before, after),
     )
     _timeline(
         request,
@@ -398,8 +420,8 @@ def request_change_status(
 ) -> ServiceRequest:
     if to not in Status.values:
         raise _error("status", _("Unknown status %(s)s.") % {"s": to})
-    request = ServiceRequest.objects.select_for_update().select_related("sla_policy").get(
-        pk=request.pk
+    request = (
+        ServiceRequest.objects.select_for_update().select_related("sla_policy").get(pk=request.pk)
     )
     if to not in TRANSITIONS[request.status]:
         allowed = ", ".join(str(Status(s).label) for s in sorted(TRANSITIONS[request.status]))
@@ -492,7 +514,9 @@ def request_set_client(
     before = {"company": request.company_id, "contact": request.contact_id}
     request.company, request.contact = company, contact
     if request.assignee_id is None:
-        assignee, team = route(company=company, service=request.service, segment=segment_of(company.pk))
+        assignee, team = route(
+            company=company, service=request.service, segment=segment_of(company.pk)
+        )
         request.assignee = assignee
         request.team = team or request.team
     request.save()
@@ -500,9 +524,13 @@ def request_set_client(
         actor=by,
         action="service.request_client_set",
         target=request,
-        changes=audit.diff(before, {"company": company.pk, "contact": contact.pk if contact else None}),
+        changes=audit.diff(
+            before, {"company": company.pk, "contact": contact.pk if contact else None}
+        ),
     )
-    _timeline(request, subject=_("Request opened: %(s)s") % {"s": request.subject}, by=by, direction="in")
+    _timeline(
+        request, subject=_("Request opened: %(s)s") % {"s": request.subject}, by=by, direction="in"
+    )
     return request
 
 
@@ -666,7 +694,7 @@ def attachment_add(
         uploaded_by=by,
     )
     attachment.file.save("upload", ContentFile(checked.content), save=False)
-    stored_name = attachment.file.name
+    stored_name = attachment.file.name or ""
     try:
         attachment.save()
     except Exception:
@@ -678,7 +706,11 @@ def attachment_add(
         actor=by,
         action="service.attachment_added",
         target=request,
-        changes={"attachment": attachment.pk, "name": attachment.original_name, "size": checked.size},
+        changes={
+            "attachment": attachment.pk,
+            "name": attachment.original_name,
+            "size": checked.size,
+        },
     )
     return attachment
 
@@ -792,7 +824,8 @@ def call_finish(
             contact=call.contact,
             channel=Channel.PHONE,
             direction="in" if call.direction == CallLog.Direction.INBOUND else "out",
-            subject=_("Call %(phone)s, %(m)d:%(s)02d") % {"phone": call.phone, "m": minutes, "s": seconds},
+            subject=_("Call %(phone)s, %(m)d:%(s)02d")
+            % {"phone": call.phone, "m": minutes, "s": seconds},
             outcome=str(CallLog.Outcome(outcome).label),
             summary=note,
             staff=by,
@@ -831,7 +864,11 @@ def _escalate(request: ServiceRequest, kind: str, due: dt.datetime, *, notify: b
             contact=request.contact,
             kind=Todo.Kind.FOLLOW_UP,
             title=_("SLA missed (%(what)s): %(number)s %(subject)s")
-            % {"what": SlaEvent.Kind(kind).label, "number": request.number, "subject": request.subject},
+            % {
+                "what": SlaEvent.Kind(kind).label,
+                "number": request.number,
+                "subject": request.subject,
+            },
             assignee=supervisor or request.assignee,
             due_on=timezone.localdate(),
             source=source_of(request),
@@ -842,9 +879,9 @@ def _escalate(request: ServiceRequest, kind: str, due: dt.datetime, *, notify: b
 
 
 def _open_unpaused() -> QuerySet[ServiceRequest]:
-    return ServiceRequest.objects.filter(is_open=True, sla_paused_since__isnull=True).select_related(
-        "team__supervisor", "company", "contact", "assignee"
-    )
+    return ServiceRequest.objects.filter(
+        is_open=True, sla_paused_since__isnull=True
+    ).select_related("team__supervisor", "company", "contact", "assignee")
 
 
 def sla_check(*, now: dt.datetime | None = None, notify: bool = True) -> SlaCheckResult:

@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from .calendar import BusinessCalendar, add_business_minutes, business_minutes_between
-from .models import CalendarException, ServiceRequest, SlaPolicy, WorkingCalendar, calendar_for
+from .models import (
+    CalendarException,
+    ServiceRequest,
+    SlaPolicy,
+    WorkingCalendar,
+    _public_holidays,
+    calendar_for,
+)
 from .seed import DEFAULT_POLICY
 from .segmenting import SegmentInfo, in_rule_segment
 
@@ -126,6 +133,12 @@ def targets_for(
 _BUILTIN_WEEK = {d: [(dt.time(9), dt.time(18))] for d in range(5)}
 
 
+# Built calendars by id, with the `updated_at` they were built from: the calendar row is read on
+# every use (one indexed query), its exceptions and holidays only when it changed. Saving or
+# deleting an exception touches the calendar's `updated_at` (see CalendarException.save).
+_built: dict[int, tuple[dt.datetime, BusinessCalendar]] = {}
+
+
 def load_calendar(calendar_id: int | None) -> BusinessCalendar:
     """The calendar by id, else the default one, else Mon–Fri 09:00–18:00 Moscow time."""
     cal = None
@@ -134,15 +147,18 @@ def load_calendar(calendar_id: int | None) -> BusinessCalendar:
     if cal is None:
         cal = WorkingCalendar.objects.filter(is_default=True).first()
     if cal is None:
-        import holidays
-
         year = dt.date.today().year  # noqa: DTZ011 - a range of years, the zone is irrelevant
         return BusinessCalendar(
             tz=ZoneInfo("Europe/Moscow"),
             weekly=_BUILTIN_WEEK,
-            days_off=frozenset(holidays.country_holidays("RU", years=range(year - 1, year + 3))),
+            days_off=_public_holidays("RU", tuple(range(year - 1, year + 3))),
         )
-    return calendar_for(cal, list(CalendarException.objects.filter(calendar=cal)))
+    cached = _built.get(cal.pk)
+    if cached is not None and cached[0] == cal.updated_at:
+        return cached[1]
+    built = calendar_for(cal, list(CalendarException.objects.filter(calendar=cal)))
+    _built[cal.pk] = (cal.updated_at, built)
+    return built
 
 
 class CalendarCache:

@@ -36,9 +36,7 @@ def clean_html(value: str) -> str:
 def text_to_html(value: str) -> str:
     """Plain text (an e-mail's text part, an API body without markup) as safe HTML paragraphs."""
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", (value or "").strip()) if p.strip()]
-    return "".join(
-        "<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs
-    )
+    return "".join("<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
 
 
 def body_to_html(value: str) -> str:

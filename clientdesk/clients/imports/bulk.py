@@ -9,6 +9,7 @@ signals are sent and save() is not called: the writers fill derived fields thems
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,9 +28,8 @@ def _adapter(field: models.Field[Any, Any]) -> Adapter:
         return ops.adapt_datetimefield_value
     if isinstance(field, models.DateField):
         return ops.adapt_datefield_value
-    if isinstance(
-        field, models.CharField | models.TextField | models.IntegerField | models.BooleanField
-    ) or isinstance(field, models.ForeignKey):
+    plain = models.CharField | models.TextField | models.IntegerField | models.BooleanField
+    if isinstance(field, plain | models.ForeignKey):
         return lambda v: v
     return lambda v: field.get_db_prep_save(v, connection)
 
@@ -45,6 +45,32 @@ def _columns(
     return fields
 
 
+class Builder:
+    """Makes unsaved instances from {attname: value} the way Model.from_db does, positionally:
+    Model(**kwargs) looks up every field's default for every row."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+        fields = model._meta.concrete_fields
+        self.index = {f.attname: i for i, f in enumerate(fields)}
+        self.defaults: list[Any] = [None if f.primary_key else f.get_default() for f in fields]
+        self.mutable = [i for i, v in enumerate(self.defaults) if isinstance(v, list | dict)]
+
+    def __call__(self, values: dict[str, Any]) -> Any:
+        args = list(self.defaults)
+        for i in self.mutable:
+            args[i] = copy.copy(args[i])
+        index = self.index
+        for name, value in values.items():
+            args[index[name]] = value
+        return self.model(*args)
+
+
+def _column(field: models.Field[Any, Any]) -> str:
+    assert field.column is not None  # concrete fields always have one
+    return field.column
+
+
 def insert(model: type[models.Model], objects: Sequence[models.Model]) -> None:
     """INSERTs the objects (their primary keys stay unset)."""
     if not objects:
@@ -56,9 +82,10 @@ def insert(model: type[models.Model], objects: Sequence[models.Model]) -> None:
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 setattr(obj, f.attname, now)
     qn = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+    # Table and column names come from the model, never from the file: no injection here.
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
         qn(model._meta.db_table),
-        ", ".join(qn(f.column) for f in fields),
+        ", ".join(qn(_column(f)) for f in fields),
         ", ".join(["%s"] * len(fields)),
     )
     adapters = [(f.attname, _adapter(f)) for f in fields]
@@ -77,10 +104,10 @@ def update(
     qn = connection.ops.quote_name
     pk = model._meta.pk
     assert pk is not None
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
         qn(model._meta.db_table),
-        ", ".join(f"{qn(f.column)} = %s" for f in fields),
-        qn(pk.column),
+        ", ".join(f"{qn(_column(f))} = %s" for f in fields),
+        qn(_column(pk)),
     )
     adapters = [(f.attname, _adapter(f)) for f in fields]
     rows = [[*(adapt(getattr(obj, name)) for name, adapt in adapters), obj.pk] for obj in objects]

@@ -172,7 +172,7 @@ def company_fields() -> list[Field]:
         Field("kpp", _("KPP"), v.kpp, ("кпп", "kpp", "кпп организации", "кпп контрагента")),
         Field("ogrn", _("OGRN / OGRNIP"), v.ogrn, ("огрн", "огрнип", "ogrn", "огрн огрнип")),
         Field("external_id", _("External ID"), v.text(64), ("id", "код", "код 1с", *_EXTERNAL_ID)),
-        Field("country", _("Country"), v.text(2), ("страна", "country", "код страны")),
+        Field("country", _("Country"), v.country, ("страна", "country", "код страны")),
         Field(
             "vat_number",
             _("VAT number"),
@@ -249,7 +249,7 @@ def company_fields() -> list[Field]:
             v.multiline,
             ("фактический адрес", "адрес фактический", "адрес офиса", "office address"),
         ),
-        Field("website", _("Website"), v.text(200), ("сайт", "веб сайт", "website", "url", "www")),
+        Field("website", _("Website"), v.website, ("сайт", "веб сайт", "website", "url", "www")),
         Field("email", _("E-mail"), v.email, _EMAIL),
         Field("phone", _("Phone"), v.phone, _PHONE),
         Field(

@@ -44,6 +44,15 @@ class ParsedRow:
         return not self.errors
 
 
+CACHE_SIZE = 10_000
+_MISS = object()
+
+
+@dataclass(frozen=True)
+class _Invalid:
+    message: str
+
+
 def _messages(exc: ValidationError) -> str:
     return " ".join(str(m) for m in exc.messages)
 
@@ -61,6 +70,9 @@ class RowParser:
         self.mapped = {f.name for f, _i, _t in self.columns}
         self.titles = {f.name: title for f, _i, title in self.columns}
         self._check: Callable[[ParsedRow, RowParser], None] = _CHECKS[self.kind]
+        # Files repeat values (the KPP, the company's INN on each contact, a currency, a date):
+        # parsers are pure, so each distinct cell value of a column is validated once.
+        self._cache: dict[str, dict[Any, Any]] = {f.name: {} for f, _i, _t in self.columns}
 
     def title(self, name: str) -> str:
         """The column as the user titled it, or our name for the field when it isn't mapped."""
@@ -78,11 +90,21 @@ class RowParser:
                 if f.required:
                     row.errors.append(RowError(number, title, _("A value is required here.")))
                 continue
-            try:
-                value = f.parse(raw)
-            except ValidationError as exc:
-                row.errors.append(RowError(number, title, _messages(exc)))
+            cache = self._cache[f.name]
+            key = raw if isinstance(raw, str) else (type(raw), raw)
+            hit = cache.get(key, _MISS)
+            if hit is _MISS:
+                try:
+                    hit = f.parse(raw)
+                except ValidationError as exc:
+                    hit = _Invalid(_messages(exc))
+                if len(cache) >= CACHE_SIZE:
+                    cache.clear()
+                cache[key] = hit
+            if isinstance(hit, _Invalid):
+                row.errors.append(RowError(number, title, hit.message))
                 continue
+            value = hit
             if value is not None and value != "":
                 row.values[f.name] = value
         if not row.errors:
@@ -157,8 +179,6 @@ def _check_company(row: ParsedRow, p: RowParser) -> None:
                 "can find it again."
             ),
         )
-    if "country" in values:
-        values["country"] = values["country"].upper()
 
 
 def _check_company_ref(row: ParsedRow, p: RowParser) -> None:

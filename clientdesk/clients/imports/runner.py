@@ -178,12 +178,9 @@ def _valid_only(
         with transaction.atomic():
             result = writer.apply(rows, write=True)
             # The counters commit with the rows they count.
-            ImportJob.objects.filter(pk=job.pk).update(
-                rows_done=stats.rows + len(rows),
-                created=stats.created + result.created,
-                updated=stats.updated + result.updated + result.unchanged,
-                rejected=stats.rejected + sum(1 for r in rows if r.errors),
-            )
+            after = Stats(stats.rows, stats.created, stats.updated, stats.unchanged, stats.rejected)
+            after.add(rows, result)
+            ImportJob.objects.filter(pk=job.pk).update(**_counts(after))
         stats.add(rows, result)
     with transaction.atomic():
         _finish(job, stats, ImportJob.Status.DONE)

@@ -13,13 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clientdesk.core import audit
-
 from ..models import ImportJob
 from . import readers, runner
 from .columns import Field, fields_for, guess_mapping
 from .readers import ImportFileError, TableInfo
 from .rows import RowParser
+from .values import as_text
 
 ALLOWED_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx"}
 PREVIEW_ROWS = 20
@@ -41,9 +40,10 @@ def _check_upload(upload: UploadedFile) -> None:
         )
 
 
-@transaction.atomic
 def create_job(*, kind: str, mode: str, upload: UploadedFile, by: Any) -> ImportJob:
-    """Stores the file and checks that it reads as a table; the job waits for its mapping."""
+    """Stores the file and checks that it reads as a table; the job waits for its mapping.
+
+    Not audited: the import itself records one event with its counts when it runs."""
     _check_upload(upload)
     job = ImportJob(
         kind=kind,
@@ -60,12 +60,6 @@ def create_job(*, kind: str, mode: str, upload: UploadedFile, by: Any) -> Import
     job.mapping = guess_mapping(kind, info.headers)
     job.rows_total = info.rows_estimate
     job.save()
-    audit.record(
-        actor=by,
-        action="clients.import_uploaded",
-        target=job,
-        changes={"kind": kind, "file": job.original_name},
-    )
     return job
 
 
@@ -165,19 +159,13 @@ def preview(job: ImportJob, mapping: dict[str, int]) -> tuple[list[Field], list[
             by_column = {e.column: e.message for e in parsed.errors}
             preview_cells = []
             for f, index, title in parser.columns:
-                raw = readers_text(cells[index] if index < len(cells) else None)
+                raw = as_text(cells[index] if index < len(cells) else None)
                 value = parsed.values.get(f.name, "")
                 preview_cells.append(
                     PreviewCell(raw=raw, value=_display(value), error=by_column.pop(title, ""))
                 )
             result.append(PreviewRow(number, preview_cells, list(by_column.values())))
     return fields, result
-
-
-def readers_text(value: Any) -> str:
-    from .values import as_text
-
-    return as_text(value)
 
 
 def _display(value: Any) -> str:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 
 from .. import validators
@@ -166,6 +167,32 @@ def choice(options: dict[str, str], hint: Iterable[str]) -> Parser:
         )
 
     return parse
+
+
+_COUNTRIES = {"россия": "RU", "рф": "RU", "russia": "RU", "russian federation": "RU"}
+_COUNTRIES |= {"беларусь": "BY", "казахстан": "KZ", "belarus": "BY", "kazakhstan": "KZ"}
+
+
+def country(value: Any) -> str:
+    raw = as_text(value)
+    code = _COUNTRIES.get(raw.lower(), raw.upper())
+    if not re.fullmatch(r"[A-Z]{2}", code):
+        raise ValidationError(
+            _("“%(value)s” is not a country code: write RU, BY, KZ, DE…") % {"value": raw}
+        )
+    return code
+
+
+def website(value: Any) -> str:
+    raw = as_text(value)
+    url = raw if "://" in raw else f"https://{raw}"
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise ValidationError(_("“%(value)s” is not a web address.") % {"value": raw}) from None
+    if len(url) > 200:
+        raise ValidationError(_("The web address is longer than 200 characters."))
+    return url
 
 
 def boolean(value: Any) -> bool:

@@ -28,6 +28,7 @@ from . import bulk
 from .rows import ParsedRow, RowParser
 
 M = TypeVar("M", bound=models.Model)
+T = TypeVar("T")
 WRITE_BATCH = 500
 
 
@@ -43,7 +44,7 @@ def _external(values: set[str]) -> Q | None:
     return Q(external_id__in=values) & ~Q(external_id="") if values else None
 
 
-def any_of(qs: QuerySet[M], *conditions: Q | None) -> Iterable[M]:
+def any_of(qs: QuerySet[Any, T], *conditions: Q | None) -> Iterable[T]:
     """Rows matching any condition, in one query. A UNION rather than an OR: with an OR across
     columns with different indexes SQLite scans the whole table, once per batch."""
     parts = [qs.filter(c).order_by() for c in conditions if c is not None]
@@ -100,6 +101,7 @@ class Writer(ABC, Generic[M]):
     def __init__(self, parser: RowParser) -> None:
         self.parser = parser
         self.update_fields = [f for f in self.plain_fields if f in parser.mapped]
+        self.build = bulk.Builder(self.model)
 
     def prepare(self) -> None:
         """Loads small reference tables once per import."""
@@ -271,7 +273,7 @@ class CompanyWriter(Writer[Company]):
                 continue
             if target is None:
                 target = pending.create(
-                    Company(**{k: row.values[k] for k in fields if k in row.values})
+                    self.build({k: row.values[k] for k in fields if k in row.values})
                 )
                 self._finish(target, now)
             elif pending.change(target, self._assign(target, row.values, fields)):
@@ -352,13 +354,13 @@ def resolve_companies(parser: RowParser, rows: list[ParsedRow]) -> dict[int, int
     by_inn: dict[str, list[tuple[str, int]]] = defaultdict(list)
     if inns or exts:
         found = any_of(
-            Company.objects.filter(merged_into__isnull=True).only("inn", "kpp", "external_id"),
+            Company.objects.filter(merged_into__isnull=True).values_list(
+                "id", "inn", "kpp", "external_id"
+            ),
             Q(inn__in=inns) if inns else None,
             _external(exts),
         )
-        for company in found:
-            pk, found_inn = company.pk, company.inn
-            found_kpp, found_ext = company.kpp, company.external_id
+        for pk, found_inn, found_kpp, found_ext in found:
             if found_ext:
                 by_ext[found_ext] = pk
             if found_inn:
@@ -455,7 +457,7 @@ class ContactWriter(Writer[Contact]):
             target = self._find(keys, company_id, values)
             if target is None:
                 fields = {k: values[k] for k in self.update_fields if k in values}
-                target = pending.create(Contact(company_id=company_id, **fields))
+                target = pending.create(self.build({"company_id": company_id, **fields}))
                 self._finish(target, values, now)
             elif pending.change(target, self._assign(target, values, self.update_fields)):
                 self._finish(target, values, now)

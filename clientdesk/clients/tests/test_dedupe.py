@@ -27,10 +27,10 @@ def _pairs(kind=COMPANY):
 
 
 def test_typo_in_name_is_found_with_an_explained_reason():
-    a = CompanyFactory(legal_name='ООО "Ромашка Трейд"', inn="")
+    a = CompanyFactory.create(legal_name='ООО "Ромашка Трейд"', inn="")
     # A Latin "a" and a dropped letter: the same company typed twice.
-    b = CompanyFactory(legal_name="Ромашкa Трэйд", inn="")
-    CompanyFactory(legal_name='АО "Василёк"', inn="")
+    b = CompanyFactory.create(legal_name="Ромашкa Трэйд", inn="")
+    CompanyFactory.create(legal_name='АО "Василёк"', inn="")
     assert dedupe.find_duplicates(COMPANY) == 1
     candidate = _pairs()[(a.pk, b.pk)]
     assert candidate.score >= 60
@@ -38,10 +38,10 @@ def test_typo_in_name_is_found_with_an_explained_reason():
 
 
 def test_same_phone_pair_is_found_and_unrelated_companies_are_not():
-    a = CompanyFactory(legal_name="Альфа", inn="", phone="+7 (495) 123-45-67")
-    b = CompanyFactory(legal_name="ТД Альфа-М", inn="", phone="84951234567")
-    CompanyFactory(legal_name="Бета", inn="", phone="+74950000000")
-    CompanyFactory(legal_name="Гамма", inn="")
+    a = CompanyFactory.create(legal_name="Альфа", inn="", phone="+7 (495) 123-45-67")
+    b = CompanyFactory.create(legal_name="ТД Альфа-М", inn="", phone="84951234567")
+    CompanyFactory.create(legal_name="Бета", inn="", phone="+74950000000")
+    CompanyFactory.create(legal_name="Гамма", inn="")
     dedupe.find_duplicates(COMPANY)
     pairs = _pairs()
     assert list(pairs) == [(a.pk, b.pk)]
@@ -49,9 +49,9 @@ def test_same_phone_pair_is_found_and_unrelated_companies_are_not():
 
 
 def test_same_inn_with_empty_kpp_is_a_duplicate_but_branches_are_not():
-    head = CompanyFactory(inn="7707083893", kpp="770701001", legal_name="Сбер")
-    twin = CompanyFactory(inn="7707083893", kpp="", legal_name="Совсем другое имя")
-    CompanyFactory(
+    head = CompanyFactory.create(inn="7707083893", kpp="770701001", legal_name="Сбер")
+    twin = CompanyFactory.create(inn="7707083893", kpp="", legal_name="Совсем другое имя")
+    CompanyFactory.create(
         inn="7707083893",
         kpp="773601001",
         legal_name="Сбер филиал",
@@ -65,21 +65,21 @@ def test_same_inn_with_empty_kpp_is_a_duplicate_but_branches_are_not():
 
 
 def test_same_ogrn_is_a_duplicate():
-    a = CompanyFactory(ogrn="1027700132195", legal_name="Первая")
-    b = CompanyFactory(ogrn="1027700132195", legal_name="Вторая", inn="")
+    a = CompanyFactory.create(ogrn="1027700132195", legal_name="Первая")
+    b = CompanyFactory.create(ogrn="1027700132195", legal_name="Вторая", inn="")
     dedupe.find_duplicates(COMPANY)
     assert (a.pk, b.pk) in _pairs()
 
 
 def test_different_inns_outweigh_a_similar_name():
-    CompanyFactory(legal_name="Ромашка")  # the factory gives each a distinct valid INN
-    CompanyFactory(legal_name="Ромашка")
+    CompanyFactory.create(legal_name="Ромашка")  # the factory gives each a distinct valid INN
+    CompanyFactory.create(legal_name="Ромашка")
     assert dedupe.find_duplicates(COMPANY) == 0
 
 
 def test_rerun_neither_duplicates_nor_reopens_dismissed(make_staff):
-    a = CompanyFactory(legal_name="Ромашка", inn="")
-    b = CompanyFactory(legal_name="Ромашкаа", inn="")
+    a = CompanyFactory.create(legal_name="Ромашка", inn="")
+    b = CompanyFactory.create(legal_name="Ромашкаа", inn="")
     assert dedupe.find_duplicates(COMPANY) == 1
     assert dedupe.find_duplicates(COMPANY) == 0
     candidate = DuplicateCandidate.objects.get()
@@ -91,22 +91,22 @@ def test_rerun_neither_duplicates_nor_reopens_dismissed(make_staff):
 
 
 def test_incremental_run_only_looks_at_given_companies():
-    CompanyFactory(legal_name="Ромашка", inn="")
-    CompanyFactory(legal_name="Ромашкаа", inn="")
-    new = CompanyFactory(legal_name="Лютик", inn="")
-    CompanyFactory(legal_name="Лютикк", inn="")
+    CompanyFactory.create(legal_name="Ромашка", inn="")
+    CompanyFactory.create(legal_name="Ромашкаа", inn="")
+    new = CompanyFactory.create(legal_name="Лютик", inn="")
+    CompanyFactory.create(legal_name="Лютикк", inn="")
     assert dedupe.find_duplicates(COMPANY, company_ids=[new.pk]) == 1
     assert dedupe.find_duplicates(COMPANY) == 1
 
 
 def test_contacts_similar_name_in_same_company_and_same_email_across_companies():
-    company = CompanyFactory()
-    a = ContactFactory(company=company, last_name="Иванов", first_name="Сергей", email="")
-    b = ContactFactory(company=company, last_name="Иваноф", first_name="Сергей", email="")
-    moved = ContactFactory(last_name="Смирнова", first_name="Анна", email="")
+    company = CompanyFactory.create()
+    a = ContactFactory.create(company=company, last_name="Иванов", first_name="Сергей", email="")
+    b = ContactFactory.create(company=company, last_name="Иваноф", first_name="Сергей", email="")
+    moved = ContactFactory.create(last_name="Смирнова", first_name="Анна", email="")
     ContactPoint.objects.create(contact=moved, kind="email", value="anna@romashka.ru")
-    again = ContactFactory(last_name="Смирнова", first_name="Анна", email="Anna@romashka.ru")
-    ContactFactory(company=company, last_name="Петров", email="")
+    again = ContactFactory.create(last_name="Смирнова", first_name="Анна", email="Anna@romashka.ru")
+    ContactFactory.create(company=company, last_name="Петров", email="")
     assert dedupe.find_duplicates(CONTACT) == 2
     pairs = _pairs(CONTACT)
     assert set(pairs) == {(a.pk, b.pk), (moved.pk, again.pk)}
@@ -114,9 +114,9 @@ def test_contacts_similar_name_in_same_company_and_same_email_across_companies()
 
 
 def test_shared_switchboard_does_not_make_colleagues_duplicates():
-    company = CompanyFactory()
-    ContactFactory(company=company, last_name="Иванов", first_name="Сергей", phone="+74951234567")
-    ContactFactory(company=company, last_name="Кузнецова", first_name="Ольга", phone="+74951234567")
+    company = CompanyFactory.create()
+    ContactFactory.create(company=company, last_name="Иванов", first_name="Сергей", phone="+74951234567")
+    ContactFactory.create(company=company, last_name="Кузнецова", first_name="Ольга", phone="+74951234567")
     assert dedupe.find_duplicates(CONTACT) == 0
 
 
@@ -135,23 +135,23 @@ def test_blocking_compares_far_fewer_pairs_than_all(monkeypatch):
 # --- the review pages ------------------------------------------------------------------------
 def test_review_list_and_comparison_pages(make_staff, login_as, django_assert_max_num_queries):
     for n in range(5):
-        CompanyFactory(legal_name=f"Лютик {n}0", inn="")
-        CompanyFactory(legal_name=f"Лютик {n}0а", inn="")
+        CompanyFactory.create(legal_name=f"Лютик {n}0", inn="")
+        CompanyFactory.create(legal_name=f"Лютик {n}0а", inn="")
     dedupe.find_duplicates(COMPANY)
     client = login_as(make_staff(Role.SUPERVISOR))
     with django_assert_max_num_queries(8):
         response = client.get(reverse("clients:duplicates"))
     assert response.status_code == 200
     assert len(response.context["rows"]) == DuplicateCandidate.objects.count() >= 5
-    candidate = DuplicateCandidate.objects.first()
+    candidate = DuplicateCandidate.objects.order_by("pk")[0]
     response = client.get(reverse("clients:duplicate_detail", args=[candidate.pk]))
     assert response.status_code == 200
     assert "legal_name" in [r["name"] for r in response.context["rows"]]
 
 
 def test_dismiss_via_page(make_staff, login_as):
-    CompanyFactory(legal_name="Ромашка", inn="")
-    CompanyFactory(legal_name="Ромашкаа", inn="")
+    CompanyFactory.create(legal_name="Ромашка", inn="")
+    CompanyFactory.create(legal_name="Ромашкаа", inn="")
     dedupe.find_duplicates(COMPANY)
     candidate = DuplicateCandidate.objects.get()
     response = login_as(make_staff()).post(
@@ -163,8 +163,8 @@ def test_dismiss_via_page(make_staff, login_as):
 
 
 def test_call_operator_and_portal_user_cannot_review(make_staff, make_portal_user, login_as):
-    CompanyFactory(legal_name="Ромашка", inn="")
-    CompanyFactory(legal_name="Ромашкаа", inn="")
+    CompanyFactory.create(legal_name="Ромашка", inn="")
+    CompanyFactory.create(legal_name="Ромашкаа", inn="")
     dedupe.find_duplicates(COMPANY)
     candidate = DuplicateCandidate.objects.get()
     for user in (make_staff(Role.CALL_OPERATOR), make_portal_user()):
@@ -180,9 +180,9 @@ def test_call_operator_and_portal_user_cannot_review(make_staff, make_portal_use
 
 
 def test_contact_comparison_page_and_a_pair_whose_record_is_gone(make_staff, login_as):
-    company = CompanyFactory()
-    a = ContactFactory(company=company, last_name="Иванов", first_name="Сергей")
-    ContactFactory(company=company, last_name="Иваноф", first_name="Сергей")
+    company = CompanyFactory.create()
+    a = ContactFactory.create(company=company, last_name="Иванов", first_name="Сергей")
+    ContactFactory.create(company=company, last_name="Иваноф", first_name="Сергей")
     dedupe.find_duplicates(CONTACT)
     candidate = DuplicateCandidate.objects.get(kind=CONTACT)
     client = login_as(make_staff())

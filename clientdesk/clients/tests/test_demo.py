@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import random
 import re
 from collections import Counter, defaultdict
 from decimal import Decimal
@@ -16,7 +17,7 @@ from stdnum.ru import ogrn as ogrn_std
 
 from clientdesk.accounts.models import User
 from clientdesk.accounts.tests.factories import StaffFactory
-from clientdesk.clients.demo import generate_demo_data
+from clientdesk.clients.demo import _FOREIGN_PHONES, DemoGenerator, generate_demo_data
 from clientdesk.clients.models import (
     Company,
     CompanyStatus,
@@ -308,3 +309,28 @@ def test_demo_command_if_empty_leaves_a_used_database_alone(db):
     call_command("demo", "--if-empty", companies=20, verbosity=0)
     assert not Company.objects.exists()
     assert not User.objects.filter(username="kam").exists()
+
+
+def test_phone_numbers_of_every_region_and_country_are_valid():
+    generator = DemoGenerator(seed=1)
+    generator.rng = random.Random(1)
+    for info in REGIONS:
+        for _ in range(20):
+            phone = generator._landline(info)
+            assert clean_phone(phone) == phone, (info.code, phone)
+    for template in _FOREIGN_PHONES.values():
+        for _ in range(20):
+            phone = template.format(generator.rng.randrange(10**5, 10**6))
+            assert clean_phone(phone, region="RU") == phone
+
+
+def test_nothing_is_dated_after_now(staff):
+    generate_demo_data(companies=100, seed=9, now=NOW)
+    assert Company.objects.aggregate(m=Max("verified_at"))["m"] <= NOW
+    assert Company.objects.aggregate(m=Max("created_at"))["m"] <= NOW
+    assert Contact.objects.aggregate(m=Max("left_at"))["m"] <= NOW.date()
+    assert Consent.objects.aggregate(m=Max("given_at"))["m"] <= NOW
+    assert Consent.objects.aggregate(m=Max("withdrawn_at"))["m"] <= NOW
+    assert Interaction.objects.aggregate(m=Max("occurred_at"))["m"] <= NOW
+    for consent in Consent.objects.exclude(withdrawn_at=None):
+        assert consent.withdrawn_at is not None and consent.withdrawn_at > consent.given_at

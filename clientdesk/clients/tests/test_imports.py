@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
 
+from clientdesk.clients import search
 from clientdesk.clients.imports import runner, services, writers
 from clientdesk.clients.imports.columns import guess_mapping
 from clientdesk.clients.imports.readers import inspect
@@ -278,6 +279,7 @@ def test_reimporting_the_same_file_updates_instead_of_duplicating(do_import: Any
     assert Company.objects.count() == 2
     assert Company.objects.get(inn=INN1).legal_name == 'ООО "Ромашка-2"'
     assert Company.objects.get(inn=INN1).search_name == "ооо ромашка-2"
+    assert list(search.filter_companies({"q": "ромашка"})) == [Company.objects.get(inn=INN1)]
 
 
 @pytest.mark.django_db
@@ -550,3 +552,24 @@ def test_progress_bar_polls_while_the_import_runs(manager: Any, login_as: Any) -
     assert 'hx-trigger="every 1s"' in html
     assert 'value="4000"' in html
     assert "HX-Refresh" not in response
+
+
+@pytest.mark.django_db
+def test_valid_only_counts_add_up_across_batches(do_import: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(runner, "BATCH_SIZE", 2)
+    do_import(_five_companies(), mode=VALID)
+    again = do_import(_five_companies(), mode=VALID)
+
+    assert (again.rows_done, again.created, again.updated, again.rejected) == (5, 0, 5, 0)
+    assert Company.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_country_names_and_bare_websites_are_accepted(do_import: Any) -> None:
+    rows = [["ИНН", "Наименование", "Страна", "Сайт"], [INN1, "ООО Альфа", "Россия", "alfa.ru"]]
+    rows.append([INN2, "ООО Бета", "Марс", "не сайт"])
+    job = do_import(csv_bytes(rows), mode=VALID)
+
+    alpha = Company.objects.get(inn=INN1)
+    assert (alpha.country, alpha.website) == ("RU", "https://alfa.ru")
+    assert {e["column"] for e in job.errors} == {"Страна", "Сайт"}

@@ -173,3 +173,15 @@ def test_company_rows_link_to_the_company(make_staff, login_as) -> None:
     c = company("Альфа")
     response = login_as(make_staff()).get(reverse("clients:company_list"))
     assert reverse("clients:company_detail", args=[c.pk]) in response.content.decode()
+
+
+def test_list_page_bounds_a_broad_search_but_the_export_filter_does_not(
+    make_staff, login_as
+) -> None:
+    Company.objects.bulk_create(
+        [Company(legal_name=f"Фирма {n}", search_name=f"фирма {n}") for n in range(1010)]
+    )
+    response = login_as(make_staff()).get(reverse("clients:company_list"), {"q": "фирмы"})
+    assert response.context["search_capped"] is True
+    assert len(response.context["page"]) == 50
+    assert search.filter_companies({"q": "фирмы"}).count() == 1010

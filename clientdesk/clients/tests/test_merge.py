@@ -44,8 +44,8 @@ TODAY = datetime.date(2026, 1, 15)
 
 def _company_with_everything(**kwargs):
     """A company with one row of every kind that can point at a company."""
-    company = CompanyFactory(**kwargs)
-    contact = ContactFactory(company=company)
+    company = CompanyFactory.create(**kwargs)
+    contact = ContactFactory.create(company=company)
     ContactPoint.objects.create(contact=contact, kind="phone", value="+74951234567")
     Consent.objects.create(
         contact=contact, purpose="marketing", given_at=timezone.now(), source="paper"
@@ -59,22 +59,22 @@ def _company_with_everything(**kwargs):
         company=company, date=TODAY, amount=Decimal(100), amount_base=Decimal(100)
     )
     Todo.objects.create(company=company, kind=Todo.Kind.VERIFY, title="Verify")
-    PortalAccount.objects.create(user=PortalUserFactory(), company=company, role="member")
-    CompanyFactory(parent=company, legal_name="Дочка")
+    PortalAccount.objects.create(user=PortalUserFactory.create(), company=company, role="member")
+    CompanyFactory.create(parent=company, legal_name="Дочка")
     company.tags.add(Tag.objects.create(name="vip"), Tag.objects.get_or_create(name="shared")[0])
     return company
 
 
 @pytest.fixture
 def pair(make_staff):
-    survivor = CompanyFactory(legal_name="Ромашка", phone="")
+    survivor = CompanyFactory.create(legal_name="Ромашка", phone="")
     survivor.tags.add(Tag.objects.get_or_create(name="shared")[0])
     Contract.objects.create(company=survivor, number="1/2026")
     Todo.objects.create(company=survivor, kind=Todo.Kind.VERIFY, title="Verify")
     merged = _company_with_everything(legal_name="Ромашкаа", phone="+74951234567")
     # Someone else's portal account also sees the merged company.
     other = PortalAccount.objects.create(
-        user=PortalUserFactory(), company=CompanyFactory(), role="member"
+        user=PortalUserFactory.create(), company=CompanyFactory.create(), role="member"
     )
     other.extra_companies.add(merged)
     left, right = sorted((survivor.pk, merged.pk))
@@ -194,9 +194,9 @@ def test_service_refuses_a_user_without_the_merge_right(pair, make_staff):
 # --- contacts --------------------------------------------------------------------------------
 def test_merge_contacts_unites_points_and_moves_history(make_staff):
     by = make_staff(Role.SUPERVISOR)
-    company = CompanyFactory()
-    keep = ContactFactory(company=company, phone="")
-    gone = ContactFactory(company=company, last_name="Петроф", phone="+74951234567")
+    company = CompanyFactory.create()
+    keep = ContactFactory.create(company=company, phone="")
+    gone = ContactFactory.create(company=company, last_name="Петроф", phone="+74951234567")
     ContactPoint.objects.create(contact=keep, kind="email", value="p@x.ru", is_primary=True)
     ContactPoint.objects.create(contact=gone, kind="email", value="p@x.ru")
     ContactPoint.objects.create(contact=gone, kind="email", value="p2@x.ru", is_primary=True)
@@ -206,7 +206,7 @@ def test_merge_contacts_unites_points_and_moves_history(make_staff):
     )
     todo = Todo.objects.create(company=company, contact=gone, kind="call_back", title="Call")
     portal = PortalAccount.objects.create(
-        user=PortalUserFactory(), company=company, contact=gone, role="member"
+        user=PortalUserFactory.create(), company=company, contact=gone, role="member"
     )
 
     record = merge.merge_contacts(
@@ -282,10 +282,10 @@ def test_call_operator_and_portal_user_cannot_merge(pair, make_staff, make_porta
 
 
 def test_survivor_that_was_the_merged_companys_child_takes_over_its_parent(make_staff):
-    grand = CompanyFactory()
-    merged = CompanyFactory(parent=grand)
-    survivor = CompanyFactory(parent=merged)
-    sibling = CompanyFactory(parent=merged)
+    grand = CompanyFactory.create()
+    merged = CompanyFactory.create(parent=grand)
+    survivor = CompanyFactory.create(parent=merged)
+    sibling = CompanyFactory.create(parent=merged)
     record = merge.merge_companies(
         survivor=survivor, merged=merged, field_choices={}, by=make_staff(Role.SUPERVISOR)
     )
@@ -298,11 +298,27 @@ def test_survivor_that_was_the_merged_companys_child_takes_over_its_parent(make_
 
 def test_contact_merge_record_page_explains_the_merge(make_staff, login_as):
     by = make_staff(Role.SUPERVISOR)
-    company = CompanyFactory()
-    keep = ContactFactory(company=company)
-    gone = ContactFactory(company=company, last_name="Петроф")
+    company = CompanyFactory.create()
+    keep = ContactFactory.create(company=company)
+    gone = ContactFactory.create(company=company, last_name="Петроф")
     record = merge.merge_contacts(survivor=keep, merged=gone, field_choices={}, by=by)
     response = login_as(by).get(reverse("clients:merge_detail", args=[record.pk]))
     assert response.status_code == 200
     assert "Петроф" in response.content.decode()
     assert "deleted after the merge" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_card_of_a_merged_company_leads_to_the_survivor(make_staff, login_as) -> None:
+    from django.urls import reverse
+
+    from clientdesk.clients.tests.factories import CompanyFactory
+    from clientdesk.core.roles import Role
+
+    survivor = CompanyFactory.create()
+    merged = CompanyFactory.create(inn="", merged_into=survivor)
+    response = login_as(make_staff(Role.CALL_OPERATOR)).get(
+        reverse("clients:company_card", args=[merged.pk])
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("clients:company_card", args=[survivor.pk])

@@ -43,7 +43,7 @@ def _age(*companies, verified_at=None):
 
 def test_completeness_counts_configured_fields_and_names_what_is_missing():
     _configure(company_required_fields=["inn", "phone", "region"])
-    company = CompanyFactory(phone="")
+    company = CompanyFactory.create(phone="")
     percent, missing = quality.company_completeness(company)
     assert percent == 33
     assert missing == ["Phone", "Region"]
@@ -51,13 +51,13 @@ def test_completeness_counts_configured_fields_and_names_what_is_missing():
 
 def test_completeness_uses_weights_when_given():
     _configure(company_required_fields={"inn": 3, "phone": 1})
-    assert quality.company_completeness(CompanyFactory(phone=""))[0] == 75
+    assert quality.company_completeness(CompanyFactory.create(phone=""))[0] == 75
     _configure(company_required_fields=[{"field": "inn", "weight": 1}, {"field": "phone"}])
-    assert quality.company_completeness(CompanyFactory(phone=""))[0] == 50
+    assert quality.company_completeness(CompanyFactory.create(phone=""))[0] == 50
 
 
 def test_completeness_falls_back_to_defaults_when_empty_or_misconfigured():
-    company = CompanyFactory()
+    company = CompanyFactory.create()
     default = quality.company_completeness(company)
     assert "Key account manager" in default[1]
     _configure(company_required_fields=["no_such_field"])
@@ -74,15 +74,15 @@ def test_required_fields_setting_is_checked_with_a_clear_message():
 
 def test_contact_completeness_with_configured_fields():
     _configure(contact_required_fields=["email", "phone"])
-    contact = ContactFactory(phone="")
+    contact = ContactFactory.create(phone="")
     assert quality.contact_completeness(contact) == (50, ["Phone"])
 
 
 def test_recompute_stores_scores_of_companies_and_contacts():
     _configure(company_required_fields=["inn", "phone"], contact_required_fields=["email"])
-    full = CompanyFactory(phone="+74951234567")
-    half = CompanyFactory(phone="")
-    contact = ContactFactory(company=half)
+    full = CompanyFactory.create(phone="+74951234567")
+    half = CompanyFactory.create(phone="")
+    contact = ContactFactory.create(company=half)
     changed = quality.recompute_completeness()
     assert changed == 3
     assert Company.objects.get(pk=full.pk).completeness == 100
@@ -101,11 +101,11 @@ def test_months_before_handles_short_months():
 
 def test_staleness_opens_one_todo_per_company_even_when_run_twice(make_staff):
     kam = make_staff(Role.ACCOUNT_MANAGER)
-    stale = CompanyFactory(account_manager=kam)
-    never_verified = CompanyFactory()
-    fresh = CompanyFactory()  # created just now: not stale yet
-    recently_verified = CompanyFactory()
-    lost = CompanyFactory(status=CompanyStatus.LOST)
+    stale = CompanyFactory.create(account_manager=kam)
+    never_verified = CompanyFactory.create()
+    fresh = CompanyFactory.create()  # created just now: not stale yet
+    recently_verified = CompanyFactory.create()
+    lost = CompanyFactory.create(status=CompanyStatus.LOST)
     _age(stale, never_verified, lost, verified_at=None)
     _age(recently_verified, verified_at=timezone.now())
     Company.objects.filter(pk=stale.pk).update(verified_at=LONG_AGO)
@@ -124,14 +124,14 @@ def test_staleness_opens_one_todo_per_company_even_when_run_twice(make_staff):
 
 def test_staleness_period_comes_from_settings():
     _configure(stale_after_months=60)
-    company = CompanyFactory()
+    company = CompanyFactory.create()
     _age(company)  # about 26 months ago
     assert quality.flag_stale_records() == 0
 
 
 def test_mark_verified_stamps_closes_todo_and_audits(make_staff):
     kam = make_staff()
-    company = CompanyFactory(account_manager=kam)
+    company = CompanyFactory.create(account_manager=kam)
     _age(company)
     quality.flag_stale_records()
     quality.mark_verified(company=company, by=kam)
@@ -147,9 +147,9 @@ def test_mark_verified_stamps_closes_todo_and_audits(make_staff):
 # --- the page --------------------------------------------------------------------------------
 def test_quality_page_lists_worst_first_with_summary(make_staff, login_as):
     kam = make_staff(Role.ACCOUNT_MANAGER)
-    good = CompanyFactory(legal_name="Good", completeness=90)
-    bad = CompanyFactory(legal_name="Bad", completeness=10)
-    stale = CompanyFactory(legal_name="Stale", completeness=90)
+    good = CompanyFactory.create(legal_name="Good", completeness=90)
+    bad = CompanyFactory.create(legal_name="Bad", completeness=10)
+    stale = CompanyFactory.create(legal_name="Stale", completeness=90)
     _age(stale)
     client = login_as(kam)
     response = client.get(reverse("clients:quality"))
@@ -165,9 +165,9 @@ def test_quality_page_lists_worst_first_with_summary(make_staff, login_as):
 
 def test_quality_page_filters_mine_and_status(make_staff, login_as):
     kam = make_staff()
-    mine = CompanyFactory(account_manager=kam, status=CompanyStatus.ACTIVE)
-    CompanyFactory(account_manager=make_staff())
-    CompanyFactory(account_manager=kam, status=CompanyStatus.LOST)
+    mine = CompanyFactory.create(account_manager=kam, status=CompanyStatus.ACTIVE)
+    CompanyFactory.create(account_manager=make_staff())
+    CompanyFactory.create(account_manager=kam, status=CompanyStatus.LOST)
     client = login_as(kam)
     response = client.get(reverse("clients:quality"), {"mine": "1", "status": "active"})
     assert [r["company"].pk for r in response.context["rows"]] == [mine.pk]
@@ -178,7 +178,7 @@ def test_quality_page_query_count_does_not_grow_with_rows(
 ):
     kam = make_staff()
     for _ in range(30):
-        CompanyFactory(account_manager=make_staff())
+        CompanyFactory.create(account_manager=make_staff())
     client = login_as(kam)
     RegistrySettings.load()
     with django_assert_max_num_queries(9):
@@ -188,7 +188,7 @@ def test_quality_page_query_count_does_not_grow_with_rows(
 
 def test_mark_verified_button_returns_the_row_for_htmx(make_staff, login_as):
     kam = make_staff()
-    company = CompanyFactory()
+    company = CompanyFactory.create()
     _age(company)
     quality.flag_stale_records()
     response = login_as(kam).post(
@@ -201,7 +201,7 @@ def test_mark_verified_button_returns_the_row_for_htmx(make_staff, login_as):
 
 
 def test_mark_verified_ignores_foreign_next_url(make_staff, login_as):
-    company = CompanyFactory()
+    company = CompanyFactory.create()
     response = login_as(make_staff()).post(
         reverse("clients:mark_verified", args=[company.pk]), {"next": "https://evil.example/"}
     )
@@ -210,7 +210,7 @@ def test_mark_verified_ignores_foreign_next_url(make_staff, login_as):
 
 
 def test_staff_without_edit_right_and_portal_users_get_403(make_staff, make_portal_user, login_as):
-    company = CompanyFactory()
+    company = CompanyFactory.create()
     marketer = make_staff(Role.MARKETER)
     client = login_as(marketer)
     assert client.get(reverse("clients:quality")).status_code == 403

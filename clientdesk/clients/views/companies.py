@@ -39,6 +39,9 @@ class HtmxHttpRequest(HttpRequest):
 
 
 PAGE_SIZE = 50
+# A name search shown on a list page sorts at most this many matches; past it the page asks the
+# user to narrow the search (the export of the same filter still gets every match).
+SEARCH_LIMIT = search.COUNT_CAP + 1
 _PAGING = ("after", "before")
 
 COMPANY_COLUMNS = [
@@ -108,6 +111,7 @@ def _page_context(request: HttpRequest, qs: Any) -> dict[str, Any]:
         "page": page,
         "total": min(total, search.COUNT_CAP),
         "total_capped": total > search.COUNT_CAP,
+        "search_capped": total > search.COUNT_CAP and bool(request.GET.get("q", "").strip()),
         "query": _query(request.GET),
         "params": request.GET,
     }
@@ -115,7 +119,7 @@ def _page_context(request: HttpRequest, qs: Any) -> dict[str, Any]:
 
 @require_perm(Perm.CLIENTS_VIEW)
 def company_list(request: HtmxHttpRequest) -> HttpResponse:
-    qs = search.filter_companies(request.GET, user=request.user)
+    qs = search.filter_companies(request.GET, user=request.user, search_limit=SEARCH_LIMIT)
     context = _page_context(request, qs)
     context["columns"] = _columns(request.GET, COMPANY_COLUMNS, "name")
     if not request.htmx or request.htmx.history_restore_request:
@@ -137,7 +141,7 @@ def company_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_perm(Perm.CLIENTS_VIEW)
 def contact_list(request: HtmxHttpRequest) -> HttpResponse:
-    qs = search.filter_contacts(request.GET, user=request.user)
+    qs = search.filter_contacts(request.GET, user=request.user, search_limit=SEARCH_LIMIT)
     context = _page_context(request, qs)
     context["columns"] = _columns(request.GET, CONTACT_COLUMNS, "name")
     if not request.htmx or request.htmx.history_restore_request:

@@ -9,9 +9,8 @@ import json
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -46,17 +45,6 @@ def _parse_cursor(value: str) -> tuple[datetime.datetime, int] | None:
     except ValueError:
         return None
     return _EPOCH + datetime.timedelta(microseconds=micros), pk
-
-
-def _missing_labels(model: type[Model], names: list[str]) -> list[str]:
-    labels = []
-    for name in names:
-        try:
-            found = model._meta.get_field(name.removesuffix("_id"))
-            labels.append(str(getattr(found, "verbose_name", name)))
-        except FieldDoesNotExist:  # a derived criterion, not a field: show its name
-            labels.append(name)
-    return labels
 
 
 def _timeline_context(
@@ -97,6 +85,9 @@ def _form_page(
 @require_perm(Perm.CLIENTS_VIEW)
 def company_card(request: HttpRequest, pk: int) -> HttpResponse:
     company = selectors.company_for_card(pk)
+    if company.merged_into_id:
+        # Merged companies are kept so that old links and bookmarks lead to the survivor.
+        return redirect("clients:company_card", pk=company.merged_into_id)
     contacts, left = selectors.company_contacts(company)
     percent, missing = quality.company_completeness(company)
     can_edit = has_perm(request.user, Perm.CLIENTS_EDIT)
@@ -110,7 +101,7 @@ def company_card(request: HttpRequest, pk: int) -> HttpResponse:
         "revenue": selectors.revenue_summary(company),
         "todos": selectors.open_todos(company=company),
         "completeness": percent,
-        "missing": _missing_labels(Company, missing),
+        "missing": missing,
         "can_edit": can_edit,
         "consents_loaded": True,
         "today": timezone.localdate(),

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
-from clientdesk.clients.models import Company, RevenueRecord
+from clientdesk.clients.models import RevenueRecord
 
 
-def revenue(company: Company, day: dt.date, amount: float, cost: float | None = None) -> RevenueRecord:
+def revenue(company: Any, day: dt.date, amount: float, cost: float | None = None) -> RevenueRecord:
     return RevenueRecord.objects.create(
         company=company,
         date=day,
@@ -16,7 +17,7 @@ def revenue(company: Company, day: dt.date, amount: float, cost: float | None = 
     )
 
 
-def monthly(company: Company, year: int, months: range | list[int], amount: float, **kw) -> None:
+def monthly(company: Any, year: int, months: range | list[int], amount: float, **kw) -> None:
     for m in months:
         y, mm = year + (m - 1) // 12, (m - 1) % 12 + 1
         revenue(company, dt.date(y, mm, 15), amount, **kw)

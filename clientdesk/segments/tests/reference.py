@@ -42,7 +42,9 @@ def pandas_segments(records: pd.DataFrame, period_end: dt.date, months: int = 12
     total = positive.sum()
     if total > 0:
         before = (positive.cumsum() - positive) / total * 100
-        cls = np.select([abc["revenue"] <= 0, before < A - 1e-9, before < A + B - 1e-9], [3, 1, 2], 3)
+        cls = np.select(
+            [abc["revenue"] <= 0, before < A - 1e-9, before < A + B - 1e-9], [3, 1, 2], 3
+        )
     else:
         cls = np.full(len(abc), 3)
     abc["cls"] = cls
@@ -63,7 +65,9 @@ def pandas_segments(records: pd.DataFrame, period_end: dt.date, months: int = 12
     with np.errstate(divide="ignore", invalid="ignore"):
         cv = np.sqrt(var) / mean * 100
     xyz = np.where(
-        (mean <= 0) | (n < MIN_MONTHS), "Z", np.where(cv <= X + 1e-9, "X", np.where(cv <= Y + 1e-9, "Y", "Z"))
+        (mean <= 0) | (n < MIN_MONTHS),
+        "Z",
+        np.where(cv <= X + 1e-9, "X", np.where(cv <= Y + 1e-9, "Y", "Z")),
     )
     xyz_frame = pd.DataFrame({"company_id": grid.index, "xyz": xyz})
 
@@ -129,7 +133,8 @@ stats AS (
 ),
 var AS (
   SELECT st.company_id, st.n, st.mean,
-    (COALESCE(SUM((mo.v - st.mean) * (mo.v - st.mean)), 0) + (st.n - COUNT(mo.v)) * st.mean * st.mean)
+    (COALESCE(SUM((mo.v - st.mean) * (mo.v - st.mean)), 0)
+     + (st.n - COUNT(mo.v)) * st.mean * st.mean)
     / st.n AS var
   FROM stats st LEFT JOIN monthly mo USING (company_id) GROUP BY 1, 2, 3
 ),
@@ -171,9 +176,16 @@ ORDER BY 1
 def duckdb_sql(source: str, period_end: dt.date, months: int = 12) -> str:
     end = period_end.year * 12 + period_end.month - 1
     return DUCKDB_SQL.format(
-        source=source, end_date=period_end.isoformat(), end=end, start=end - months + 1,
-        a=A, b=B, x=X, y=Y, min_months=MIN_MONTHS,
-    )  # fmt: skip
+        source=source,
+        end_date=period_end.isoformat(),
+        end=end,
+        start=end - months + 1,
+        a=A,
+        b=B,
+        x=X,
+        y=Y,
+        min_months=MIN_MONTHS,
+    )
 
 
 def duckdb_segments(con: Any, source: str, period_end: dt.date, months: int = 12) -> Any:
@@ -181,9 +193,11 @@ def duckdb_segments(con: Any, source: str, period_end: dt.date, months: int = 12
     return con.execute(duckdb_sql(source, period_end, months)).fetchall()
 
 
-def disagreements(ours: dict[int, tuple[Any, ...]], theirs: dict[int, tuple[Any, ...]]) -> list[Any]:
+def disagreements(
+    ours: dict[int, tuple[Any, ...]], theirs: dict[int, tuple[Any, ...]]
+) -> list[Any]:
     """Companies whose (abc, xyz, r, f, m) differ, for a readable failure message."""
     keys = set(ours) | set(theirs)
-    return sorted(
-        (k, ours.get(k), theirs.get(k)) for k in keys if ours.get(k) != theirs.get(k)
-    )[:10]
+    return sorted((k, ours.get(k), theirs.get(k)) for k in keys if ours.get(k) != theirs.get(k))[
+        :10
+    ]

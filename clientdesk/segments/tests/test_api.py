@@ -37,7 +37,9 @@ def test_company_segment_is_readable_by_analyst(company, make_staff) -> None:
 
 
 def test_call_operator_gets_403(company, make_staff) -> None:
-    response = api_for(make_staff(Role.CALL_OPERATOR)).get(f"/api/v1/segments/companies/{company.pk}/")
+    response = api_for(make_staff(Role.CALL_OPERATOR)).get(
+        f"/api/v1/segments/companies/{company.pk}/"
+    )
     assert response.status_code == 403
 
 
@@ -47,25 +49,40 @@ def test_members_are_cursor_paginated(company, make_staff) -> None:
     assert [r["company"] for r in response.json()["results"]] == [company.pk]
 
 
-def test_kam_cannot_start_a_recompute_but_analyst_can(company, make_staff, django_capture_on_commit_callbacks) -> None:
-    assert api_for(make_staff(Role.ACCOUNT_MANAGER)).post("/api/v1/segments/runs/", {}).status_code == 403
+def test_kam_cannot_start_a_recompute_but_analyst_can(
+    company, make_staff, django_capture_on_commit_callbacks
+) -> None:
+    assert (
+        api_for(make_staff(Role.ACCOUNT_MANAGER)).post("/api/v1/segments/runs/", {}).status_code
+        == 403
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = api_for(make_staff(Role.ANALYST)).post(
             "/api/v1/segments/runs/", {"period_end": "2025-11-30"}, format="json"
         )
     assert response.status_code == 202
     assert SegmentRun.objects.get(pk=response.json()["id"]).status == SegmentRun.Status.DONE
-    bad = api_for(make_staff(Role.ANALYST)).post("/api/v1/segments/runs/", {"period_end": "soon"}, format="json")
+    bad = api_for(make_staff(Role.ANALYST)).post(
+        "/api/v1/segments/runs/", {"period_end": "soon"}, format="json"
+    )
     assert bad.status_code == 400
 
 
 def test_rule_segment_created_and_its_audience_listed(company, make_staff) -> None:
     client = api_for(make_staff(Role.MARKETER))
-    response = client.post("/api/v1/segments/rules/", {"name": "A", "shared": True,
-                           "rules": {"conditions": [{"field": "abc", "op": "eq", "value": "A"}]}},
-                           format="json")  # fmt: skip
+    response = client.post(
+        "/api/v1/segments/rules/",
+        {
+            "name": "A",
+            "shared": True,
+            "rules": {"conditions": [{"field": "abc", "op": "eq", "value": "A"}]},
+        },
+        format="json",
+    )
     assert response.status_code == 201
     ids = client.get(f"/api/v1/segments/rules/{response.json()['id']}/companies/").json()["ids"]
     assert ids == [company.pk]
-    bad = client.post("/api/v1/segments/rules/", {"name": "B", "rules": {"match": "x"}}, format="json")
+    bad = client.post(
+        "/api/v1/segments/rules/", {"name": "B", "rules": {"match": "x"}}, format="json"
+    )
     assert bad.status_code == 400

@@ -16,7 +16,9 @@ E = calc.month_index(END)
 
 
 def values(pairs):
-    return pl.DataFrame({"company_id": [p[0] for p in pairs], "value": [float(p[1]) for p in pairs]})
+    return pl.DataFrame(
+        {"company_id": [p[0] for p in pairs], "value": [float(p[1]) for p in pairs]}
+    )
 
 
 def classes(frame):
@@ -60,10 +62,22 @@ def test_abc_configured_thresholds() -> None:
 
 
 # --- XYZ ---------------------------------------------------------------------------------------
-def xyz_of(series: dict[int, list[float]], first: dict[int, int], months=12, **kw):
-    rows = [(cid, E - len(vals) + 1 + i, v) for cid, vals in series.items() for i, v in enumerate(vals) if v is not None]
-    monthly = pl.DataFrame(rows, schema={"company_id": pl.Int64, "month": pl.Int32, "revenue": pl.Float64}, orient="row")
-    firsts = pl.DataFrame({"company_id": list(first), "first": list(first.values())}, schema={"company_id": pl.Int64, "first": pl.Int32})
+def xyz_of(series: dict[int, list[float | None]], first: dict[int, int], months=12, **kw):
+    rows = [
+        (cid, E - len(vals) + 1 + i, v)
+        for cid, vals in series.items()
+        for i, v in enumerate(vals)
+        if v is not None
+    ]
+    monthly = pl.DataFrame(
+        rows,
+        schema={"company_id": pl.Int64, "month": pl.Int32, "revenue": pl.Float64},
+        orient="row",
+    )
+    firsts = pl.DataFrame(
+        {"company_id": list(first), "first": list(first.values())},
+        schema={"company_id": pl.Int64, "first": pl.Int32},
+    )
     out = calc.xyz_classes(monthly, firsts, start_month=E - months + 1, end_month=E, **kw)
     return {r["company_id"]: (r["xyz"], r["cv"]) for r in out.iter_rows(named=True)}
 
@@ -99,8 +113,16 @@ def test_xyz_refunds_making_mean_non_positive_is_z() -> None:
 
 # --- RFM ---------------------------------------------------------------------------------------
 def rfm(rows, **kw):
-    frame = pl.DataFrame(rows, schema={"company_id": pl.Int64, "recency_days": pl.Int64,
-                                       "frequency": pl.Int64, "monetary": pl.Float64}, orient="row")
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "company_id": pl.Int64,
+            "recency_days": pl.Int64,
+            "frequency": pl.Int64,
+            "monetary": pl.Float64,
+        },
+        orient="row",
+    )
     return {r["company_id"]: r for r in calc.rfm_scores(frame, **kw).iter_rows(named=True)}
 
 
@@ -120,8 +142,12 @@ def test_rfm_ties_share_a_score() -> None:
 
 
 def test_rfm_configured_bins() -> None:
-    out = rfm([(1, 20, 1, 5.0), (2, 100, 5, 5000.0), (3, 400, 20, 50.0)],
-              r_bins=[30, 90, 180, 365], f_bins=[2, 4, 8, 16], m_bins=[10, 100, 1000, 10000])
+    out = rfm(
+        [(1, 20, 1, 5.0), (2, 100, 5, 5000.0), (3, 400, 20, 50.0)],
+        r_bins=[30, 90, 180, 365],
+        f_bins=[2, 4, 8, 16],
+        m_bins=[10, 100, 1000, 10000],
+    )
     assert (out[1]["r"], out[1]["f"], out[1]["m"]) == (5, 1, 1)
     assert (out[2]["r"], out[2]["f"], out[2]["m"]) == (3, 3, 4)
     assert (out[3]["r"], out[3]["f"], out[3]["m"]) == (1, 5, 2)
@@ -129,11 +155,21 @@ def test_rfm_configured_bins() -> None:
 
 @pytest.mark.parametrize(
     ("r", "f", "m", "segment"),
-    [(5, 5, 4, "champions"), (3, 3, 3, "loyal"), (4, 1, 2, "promising"), (1, 5, 5, "cant_lose"),
-     (2, 3, 3, "at_risk"), (1, 3, 3, "at_risk"), (2, 1, 2, "hibernating"), (1, 2, 1, "lost")],
+    [
+        (5, 5, 4, "champions"),
+        (3, 3, 3, "loyal"),
+        (4, 1, 2, "promising"),
+        (1, 5, 5, "cant_lose"),
+        (2, 3, 3, "at_risk"),
+        (1, 3, 3, "at_risk"),
+        (2, 1, 2, "hibernating"),
+        (1, 2, 1, "lost"),
+    ],
 )
 def test_rfm_named_segments(r, f, m, segment) -> None:
-    frame = pl.DataFrame({"company_id": [1], "recency_days": [0], "frequency": [0], "monetary": [0.0]})
+    frame = pl.DataFrame(
+        {"company_id": [1], "recency_days": [0], "frequency": [0], "monetary": [0.0]}
+    )
     scored = calc.rfm_scores(
         frame, r_bins=_bins_for(r, "r"), f_bins=_bins_for(f, "f"), m_bins=_bins_for(m, "m")
     )
@@ -148,13 +184,20 @@ def _bins_for(score: int, kind: str) -> list[float]:
     return [-1.0] * (score - 1) + [1.0] * (5 - score)  # 1 + number of edges ≤ 0
 
 
-# --- lifecycle, trend -------------------------------------------------------------------------------
+# --- lifecycle, trend ---------------------------------------------------------------------
 def test_trend_compares_last_six_months_with_six_before() -> None:
     rows = [(1, E - 11 + i, 100.0 if i < 6 else 150.0) for i in range(12)]
     rows += [(2, E - 11 + i, 100.0 if i < 6 else 50.0) for i in range(12)]
     rows += [(3, E - 2, 10.0)]  # nothing earlier → +100 %
-    monthly = pl.DataFrame(rows, schema={"company_id": pl.Int64, "month": pl.Int32, "revenue": pl.Float64}, orient="row")
-    out = {r["company_id"]: r["trend_pct"] for r in calc.trend_frame(monthly, end_month=E, months=6).iter_rows(named=True)}
+    monthly = pl.DataFrame(
+        rows,
+        schema={"company_id": pl.Int64, "month": pl.Int32, "revenue": pl.Float64},
+        orient="row",
+    )
+    out = {
+        r["company_id"]: r["trend_pct"]
+        for r in calc.trend_frame(monthly, end_month=E, months=6).iter_rows(named=True)
+    }
     assert out == {1: pytest.approx(50.0), 2: pytest.approx(-50.0), 3: 100.0}
 
 
@@ -164,9 +207,19 @@ def make_monthly(rows):
     for cid, back, amount in rows:
         m = E - back
         day = calc.month_start(m) + dt.timedelta(days=14)
-        data.append({"company_id": cid, "month": m, "revenue": amount, "margin": 0.0,
-                     "contribution": amount, "cost_records": 0, "purchases": int(amount > 0),
-                     "records": 1, "last_purchase": day if amount > 0 else None})
+        data.append(
+            {
+                "company_id": cid,
+                "month": m,
+                "revenue": amount,
+                "margin": 0.0,
+                "contribution": amount,
+                "cost_records": 0,
+                "purchases": int(amount > 0),
+                "records": 1,
+                "last_purchase": day if amount > 0 else None,
+            }
+        )
     return pl.DataFrame(data, schema=calc.MONTHLY_SCHEMA)
 
 
@@ -180,10 +233,20 @@ def test_lifecycle_stages_by_hand() -> None:
     rows += [(6, 14, 100.0)]  # lost: 14 months ago
     rows += [(7, 0, -100.0)]  # only a refund: never purchased → lost
     companies = pl.DataFrame({"company_id": [1, 2, 3, 4, 5, 6, 7, 8]})
-    out, _ = calc.compute(make_monthly(rows), companies, calc.Params(period_end=END), with_clusters=False)
+    out, _ = calc.compute(
+        make_monthly(rows), companies, calc.Params(period_end=END), with_clusters=False
+    )
     stages = dict(zip(out["company_id"], out["lifecycle"], strict=True))
-    assert stages == {1: "stable", 2: "growing", 3: "declining", 4: "new", 5: "dormant",
-                      6: "lost", 7: "lost", 8: "prospect"}
+    assert stages == {
+        1: "stable",
+        2: "growing",
+        3: "declining",
+        4: "new",
+        5: "dormant",
+        6: "lost",
+        7: "lost",
+        8: "prospect",
+    }
     # Company 6 bought 14 months ago, outside the 12-month period: no ABC, still RFM-scored.
     six = out.filter(pl.col("company_id") == 6).row(0, named=True)
     assert six["abc"] == "" and six["r"] is not None
@@ -191,22 +254,30 @@ def test_lifecycle_stages_by_hand() -> None:
 
 def test_history_beyond_loaded_window_makes_a_returning_client_not_new() -> None:
     rows = [(1, b, 100.0) for b in range(0, 3)]
-    history = pl.DataFrame({"company_id": [1], "first_date": [dt.date(2019, 5, 1)],
-                            "last_date": [END]})
-    out, _ = calc.compute(make_monthly(rows), pl.DataFrame({"company_id": [1]}),
-                          calc.Params(period_end=END), history=history, with_clusters=False)
+    history = pl.DataFrame(
+        {"company_id": [1], "first_date": [dt.date(2019, 5, 1)], "last_date": [END]}
+    )
+    out, _ = calc.compute(
+        make_monthly(rows),
+        pl.DataFrame({"company_id": [1]}),
+        calc.Params(period_end=END),
+        history=history,
+        with_clusters=False,
+    )
     assert out["lifecycle"][0] != "new"
 
 
 # --- churn risk and value ----------------------------------------------------------------------
 def test_churn_risk_weights_and_reasons_by_hand() -> None:
     p = calc.Params(period_end=END)
-    frame = pl.DataFrame({
-        "company_id": [1, 2, 3],
-        "trend_pct": [-50.0, 10.0, None],
-        "silence_days": [105, 10, 400],
-        "has_history": [True, True, False],
-    })
+    frame = pl.DataFrame(
+        {
+            "company_id": [1, 2, 3],
+            "trend_pct": [-50.0, 10.0, None],
+            "silence_days": [105, 10, 400],
+            "has_history": [True, True, False],
+        }
+    )
     out = calc.churn_risk(frame, p)
     # 1: drop 0.5 × 35 + silence (105 − 30)/150 = 0.5 × 30 → 32.5 of 65 → 50
     assert out["churn_risk"].to_list() == [50, 0, 0]
@@ -218,8 +289,16 @@ def test_churn_risk_weights_and_reasons_by_hand() -> None:
 
 def test_churn_risk_counts_complaints_and_satisfaction_when_provided() -> None:
     p = calc.Params(period_end=END)
-    frame = pl.DataFrame({"company_id": [1], "trend_pct": [0.0], "silence_days": [0],
-                          "has_history": [True], "complaints": [3], "satisfaction": [0.0]})
+    frame = pl.DataFrame(
+        {
+            "company_id": [1],
+            "trend_pct": [0.0],
+            "silence_days": [0],
+            "has_history": [True],
+            "complaints": [3],
+            "satisfaction": [0.0],
+        }
+    )
     out = calc.churn_risk(frame, p, optional=["complaints", "satisfaction"])
     # (20 + 15) of 100
     assert out["churn_risk"][0] == 35
@@ -233,20 +312,24 @@ def test_expected_value_closed_form_matches_the_sum() -> None:
     # No risk and no discounting: exactly the horizon.
     assert calc.expected_value_factor(churn_risk=0, horizon_months=12, annual_discount_pct=0) == 12
     # Certain churn: nothing expected.
-    assert calc.expected_value_factor(churn_risk=100, horizon_months=12, annual_discount_pct=15) == 0
+    assert (
+        calc.expected_value_factor(churn_risk=100, horizon_months=12, annual_discount_pct=15) == 0
+    )
 
 
 def test_values_in_compute_use_margin_where_cost_is_known() -> None:
     monthly = make_monthly([(1, b, 1000.0) for b in range(12)]).with_columns(
         contribution=pl.lit(400.0), margin=pl.lit(400.0), cost_records=pl.lit(1, pl.Int64)
     )
-    out, _ = calc.compute(monthly, pl.DataFrame({"company_id": [1]}), calc.Params(period_end=END),
-                          with_clusters=False)
+    out, _ = calc.compute(
+        monthly, pl.DataFrame({"company_id": [1]}), calc.Params(period_end=END), with_clusters=False
+    )
     row = out.row(0, named=True)
     assert row["value_historic"] == pytest.approx(4800.0)
     assert row["abc_margin"] == "A" and row["margin"] == pytest.approx(4800.0)
-    factor = calc.expected_value_factor(churn_risk=row["churn_risk"], horizon_months=36,
-                                        annual_discount_pct=15)
+    factor = calc.expected_value_factor(
+        churn_risk=row["churn_risk"], horizon_months=36, annual_discount_pct=15
+    )
     assert row["value_expected"] == pytest.approx(400.0 * factor)
 
 
@@ -255,10 +338,24 @@ def test_clusters_find_two_obvious_groups_and_describe_them() -> None:
     import numpy as np
 
     rng = np.random.default_rng(1)
-    big = np.column_stack([rng.normal(14, 0.2, 60), rng.normal(3, 0.1, 60), rng.normal(10, 3, 60),
-                           rng.normal(5, 1, 60), rng.normal(0, 2, 60)])
-    small = np.column_stack([rng.normal(8, 0.2, 60), rng.normal(0.7, 0.1, 60), rng.normal(200, 10, 60),
-                             rng.normal(150, 10, 60), rng.normal(0, 2, 60)])
+    big = np.column_stack(
+        [
+            rng.normal(14, 0.2, 60),
+            rng.normal(3, 0.1, 60),
+            rng.normal(10, 3, 60),
+            rng.normal(5, 1, 60),
+            rng.normal(0, 2, 60),
+        ]
+    )
+    small = np.column_stack(
+        [
+            rng.normal(8, 0.2, 60),
+            rng.normal(0.7, 0.1, 60),
+            rng.normal(200, 10, 60),
+            rng.normal(150, 10, 60),
+            rng.normal(0, 2, 60),
+        ]
+    )
     result = calc.clusters(np.vstack([big, small]), sample=1000)
     assert result is not None and result.k == 2
     assert result.sizes == [60, 60]
@@ -277,4 +374,6 @@ def test_clusters_need_more_than_a_handful_of_clients() -> None:
 def test_month_helpers_round_trip() -> None:
     assert calc.month_start(calc.month_index(dt.date(2024, 2, 29))) == dt.date(2024, 2, 1)
     assert calc.month_end(calc.month_index(dt.date(2024, 2, 10))) == dt.date(2024, 2, 29)
-    assert not math.isnan(calc.expected_value_factor(churn_risk=50, horizon_months=1, annual_discount_pct=0))
+    assert not math.isnan(
+        calc.expected_value_factor(churn_risk=50, horizon_months=1, annual_discount_pct=0)
+    )

@@ -41,10 +41,13 @@ def test_recompute_writes_one_row_per_company_and_becomes_current(book) -> None:
     assert (big.abc, big.xyz, big.abc_margin) == ("A", "X", "A")
     assert big.revenue == pytest.approx(1_200_000)
     steady = selectors.segment_of(book["steady"].pk)
+    assert steady is not None
     assert steady.abc == "B" and steady.xyz == "X"
     small = selectors.segment_of(book["small"].pk)
+    assert small is not None
     assert small.abc == "C" and small.lifecycle == "dormant" and small.abc_margin == ""
     prospect = selectors.segment_of(book["prospect"].pk)
+    assert prospect is not None
     assert prospect.abc == "" and prospect.lifecycle == "prospect" and prospect.churn_risk == 0
     assert set(selectors.companies_in(abc="A", xyz="X")) == {book["big"]}
     assert run.summary["clients"] == 3
@@ -71,7 +74,9 @@ def test_client_leaving_a_and_becoming_at_risk_alerts_its_manager(book) -> None:
     # big stops buying after June; steady grows: big falls out of A and goes silent.
     monthly(book["steady"], 2025, range(7, 13), 400_000)
     Interaction.objects.create(
-        company=book["steady"], channel="phone", occurred_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC),
+        company=book["steady"],
+        channel="phone",
+        occurred_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC),
         subject="call",
     )
     RevenueRecord.objects.filter(company=book["big"], date__gt=dt.date(2025, 6, 30)).delete()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -24,7 +25,7 @@ END = dt.date(2025, 12, 31)
 def book():
     it = Industry.objects.create(code="62.01", section="J", name="ПО")
     vip = Tag.objects.create(name="VIP")
-    big = CompanyFactory(industry=it, size_band="large")
+    big: Any = CompanyFactory(industry=it, size_band="large")
     big.tags.add(vip)
     mid = CompanyFactory(size_band="medium")
     small = CompanyFactory(size_band="small")
@@ -40,22 +41,38 @@ def ids(qs):
 
 
 def test_company_segment_and_tag_conditions_combine(book) -> None:
-    r = rules.validate({"match": "all", "conditions": [
-        {"field": "abc", "op": "in", "value": ["A", "B"]},
-        {"field": "industry_section", "op": "eq", "value": "J"},
-        {"field": "tag", "op": "has", "value": "vip"},
-    ]})  # fmt: skip
+    r = rules.validate(
+        {
+            "match": "all",
+            "conditions": [
+                {"field": "abc", "op": "in", "value": ["A", "B"]},
+                {"field": "industry_section", "op": "eq", "value": "J"},
+                {"field": "tag", "op": "has", "value": "vip"},
+            ],
+        }
+    )
     assert ids(rules.evaluate(r, run_id=book["run"].pk)) == {book["big"].pk}
 
 
 def test_any_match_and_negation(book) -> None:
-    r = rules.validate({"match": "any", "conditions": [
-        {"field": "size_band", "op": "eq", "value": "small"},
-        {"field": "revenue", "op": "gte", "value": "1 000 000"},
-    ]})  # fmt: skip
+    r = rules.validate(
+        {
+            "match": "any",
+            "conditions": [
+                {"field": "size_band", "op": "eq", "value": "small"},
+                {"field": "revenue", "op": "gte", "value": "1 000 000"},
+            ],
+        }
+    )
     assert ids(rules.evaluate(r, run_id=book["run"].pk)) == {book["big"].pk, book["small"].pk}
-    r = rules.validate({"conditions": [{"field": "tag", "op": "has_not", "value": "VIP"},
-                                       {"field": "lifecycle", "op": "ne", "value": "dormant"}]})
+    r = rules.validate(
+        {
+            "conditions": [
+                {"field": "tag", "op": "has_not", "value": "VIP"},
+                {"field": "lifecycle", "op": "ne", "value": "dormant"},
+            ]
+        }
+    )
     assert ids(rules.evaluate(r, run_id=book["run"].pk)) == {book["mid"].pk}
 
 
@@ -77,8 +94,13 @@ def test_bad_rules_are_refused_with_a_message_saying_what_to_fix(rule, message) 
 
 
 def test_other_domains_can_register_a_field() -> None:
-    spec = rules.FieldSpec("satisfaction", "Satisfaction", "number", "custom",
-                           build=lambda op, value, run_id: Q(pk__in=[]))  # fmt: skip
+    spec = rules.FieldSpec(
+        "satisfaction",
+        "Satisfaction",
+        "number",
+        "custom",
+        build=lambda op, value, run_id: Q(pk__in=[]),
+    )
     rules.register_field(spec)
     try:
         r = rules.validate({"conditions": [{"field": "satisfaction", "op": "lt", "value": "0.5"}]})
@@ -92,9 +114,11 @@ def test_companies_in_is_the_one_audience_selector(book, make_staff) -> None:
     assert ids(selectors.companies_in(lifecycle="dormant")) == {book["small"].pk}
     owner = make_staff(Role.MARKETER)
     seg = services.rule_segment_save(
-        name="Medium", rules={"conditions": [{"field": "size_band", "op": "eq", "value": "medium"}]},
-        shared=True, by=owner,
-    )  # fmt: skip
+        name="Medium",
+        rules={"conditions": [{"field": "size_band", "op": "eq", "value": "medium"}]},
+        shared=True,
+        by=owner,
+    )
     assert ids(selectors.companies_in(rule_segment=seg)) == {book["mid"].pk}
     assert ids(selectors.companies_in(rule_segment=seg.pk, abc="A")) == set()
     assert AuditEvent.objects.filter(action="segments.rule_created").exists()

@@ -16,7 +16,13 @@ from clientdesk.segments.tests.factories import monthly, revenue
 pytestmark = pytest.mark.django_db
 
 END = dt.date(2025, 12, 31)
-PAGES = ["segments:overview", "segments:at_risk", "segments:members", "segments:rule_list", "segments:runs"]
+PAGES = [
+    "segments:overview",
+    "segments:at_risk",
+    "segments:members",
+    "segments:rule_list",
+    "segments:runs",
+]
 
 
 @pytest.fixture
@@ -62,15 +68,17 @@ def test_overview_without_any_run_invites_to_compute(make_staff, login_as) -> No
     assert "No segmentation has been computed yet" in response.content.decode()
 
 
-def test_overview_query_count_does_not_grow_with_clients(computed, make_staff, login_as,
-                                                         django_assert_max_num_queries) -> None:
+def test_overview_query_count_does_not_grow_with_clients(
+    computed, make_staff, login_as, django_assert_max_num_queries
+) -> None:
     client = login_as(make_staff(Role.ANALYST))
     with django_assert_max_num_queries(14):
         assert client.get(reverse("segments:overview")).status_code == 200
 
 
-def test_members_list_is_paginated_with_bounded_queries(computed, make_staff, login_as,
-                                                        django_assert_max_num_queries) -> None:
+def test_members_list_is_paginated_with_bounded_queries(
+    computed, make_staff, login_as, django_assert_max_num_queries
+) -> None:
     client = login_as(make_staff(Role.ANALYST))
     url = reverse("segments:members") + "?abc=A"
     with django_assert_max_num_queries(10):
@@ -91,13 +99,18 @@ def test_members_export_csv_needs_export_right(computed, make_staff, login_as) -
 def test_migration_cell_lists_companies_that_moved(computed, make_staff, login_as) -> None:
     client = login_as(make_staff(Role.ANALYST))
     prev = SegmentRun.objects.filter(period_end=dt.date(2025, 11, 30)).get()
-    url = reverse("segments:members") + f"?run={computed['run'].pk}&from_run={prev.pk}&from_abc=A&abc=A"
+    url = (
+        reverse("segments:members")
+        + f"?run={computed['run'].pk}&from_run={prev.pk}&from_abc=A&abc=A"
+    )
     response = client.get(url)
     assert response.status_code == 200
     assert response.context["page"].paginator.count >= 1
 
 
-def test_kam_sees_own_at_risk_clients_by_default(computed, login_as, django_assert_max_num_queries) -> None:
+def test_kam_sees_own_at_risk_clients_by_default(
+    computed, login_as, django_assert_max_num_queries
+) -> None:
     client = login_as(computed["kam"])
     with django_assert_max_num_queries(12):
         response = client.get(reverse("segments:at_risk"))
@@ -118,8 +131,14 @@ def test_company_panel_shows_current_segment(computed, make_staff, login_as) -> 
 def test_analyst_builds_saves_and_previews_a_rule_segment(computed, make_staff, login_as) -> None:
     analyst = make_staff(Role.ANALYST)
     client = login_as(analyst)
-    data = {"name": "Top steady", "match": "all", "field": ["abc", "xyz"], "op": ["in", "eq"],
-            "value": ["A, B", "X"], "shared": "on"}
+    data = {
+        "name": "Top steady",
+        "match": "all",
+        "field": ["abc", "xyz"],
+        "op": ["in", "eq"],
+        "value": ["A, B", "X"],
+        "shared": "on",
+    }
     preview = client.post(reverse("segments:rule_preview"), data)
     assert "match" in preview.content.decode()
     response = client.post(reverse("segments:rule_new"), data)
@@ -162,7 +181,9 @@ def test_analyst_changes_settings_and_cell_policy(make_staff, login_as) -> None:
     assert (ax.tier, ax.response_hours, ax.policy) == (1, 2, "Dedicated team")
 
 
-def test_runs_page_starts_a_recompute(computed, make_staff, login_as, django_capture_on_commit_callbacks) -> None:
+def test_runs_page_starts_a_recompute(
+    computed, make_staff, login_as, django_capture_on_commit_callbacks
+) -> None:
     client = login_as(make_staff(Role.ANALYST))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("segments:runs"), {"period_end": "2025-10"})

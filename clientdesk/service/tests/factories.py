@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 import factory
 
-from clientdesk.clients.models import Channel
+from clientdesk.clients.models import Channel, Company, Contact
+from clientdesk.clients.tests.factories import CompanyFactory, ContactFactory
 from clientdesk.service.models import Agent, Service, Skill, Unit
 
 
@@ -44,3 +47,24 @@ def make_agent(user, unit, skills=(), capacity=30) -> Agent:
     agent.units.add(unit)
     agent.skills.add(*skills)
     return agent
+
+
+# Typed shortcuts: factory_boy's call returns the factory type as far as mypy can tell.
+def new_company(**kwargs: Any) -> Company:
+    return cast(Company, CompanyFactory(**kwargs))
+
+
+def new_contact(**kwargs: Any) -> Contact:
+    return cast(Contact, ContactFactory(**kwargs))
+
+
+def new_unit(**kwargs: Any) -> Unit:
+    return cast(Unit, UnitFactory(**kwargs))
+
+
+def new_service(**kwargs: Any) -> Service:
+    return cast(Service, ServiceFactory(**kwargs))
+
+
+def new_skill(**kwargs: Any) -> Skill:
+    return cast(Skill, SkillFactory(**kwargs))

@@ -10,11 +10,12 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from clientdesk.clients.models import Channel, ContactPoint
-from clientdesk.clients.tests.factories import ContactFactory
 from clientdesk.core.roles import Role
 from clientdesk.service import services
 from clientdesk.service.mail import email_ingest
 from clientdesk.service.models import RequestMessage, ServiceRequest, Status
+
+from .factories import new_contact
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def raw_email(
 
 @pytest.fixture
 def known_contact():
-    contact = ContactFactory(email="buh@client.ru")
+    contact = new_contact(email="buh@client.ru")
     ContactPoint.objects.create(contact=contact, kind="email", value="buh@client.ru")
     return contact
 
@@ -126,7 +127,11 @@ def test_message_about_a_closed_request_opens_a_linked_new_one(known_contact) ->
     services.request_change_status(request=request, to=Status.CLOSED, by=None)
     new = email_ingest(
         raw_email(
-            sender="buh@client.ru", subject="Re: Счёт", body="2", message_id="<j@x>", in_reply_to="<i@x>"
+            sender="buh@client.ru",
+            subject="Re: Счёт",
+            body="2",
+            message_id="<j@x>",
+            in_reply_to="<i@x>",
         )
     )
     assert new != request and new.repeat_of == request
@@ -136,7 +141,7 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list[bytes] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope.content)
         return "250 Message accepted"
 
@@ -161,7 +166,9 @@ def test_reply_goes_out_through_smtp_with_threading_headers(
     smtp_server, known_contact, make_staff, django_capture_on_commit_callbacks
 ) -> None:
     request = email_ingest(
-        raw_email(sender="buh@client.ru", subject="Акт", body="Пришлите", message_id="<k@client.ru>")
+        raw_email(
+            sender="buh@client.ru", subject="Акт", body="Пришлите", message_id="<k@client.ru>"
+        )
     )
     with django_capture_on_commit_callbacks(execute=True):
         reply = services.request_reply(
@@ -174,7 +181,8 @@ def test_reply_goes_out_through_smtp_with_threading_headers(
     assert str(sent["In-Reply-To"]).strip() == "<k@client.ru>"
     assert "<k@client.ru>" in str(sent["References"])
     assert str(sent["To"]) == "buh@client.ru"
-    assert "Высылаем" in sent.get_body(preferencelist=("plain",)).get_content()
+    plain = sent.get_body(preferencelist=("plain",))
+    assert plain is not None and "Высылаем" in plain.get_content()
     # The client's answer to our e-mail comes back into the same request.
     answer = email_ingest(
         raw_email(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,10 +11,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
 from clientdesk.clients.models import Channel, Interaction, Todo
-from clientdesk.clients.tests.factories import CompanyFactory, ContactFactory
 from clientdesk.core.models import AuditEvent
 from clientdesk.core.roles import Role
 from clientdesk.service import services, sla
+from clientdesk.service.calendar import add_business_minutes
 from clientdesk.service.models import (
     KeyClientRoute,
     Priority,
@@ -26,14 +27,14 @@ from clientdesk.service.models import (
 from clientdesk.service.segmenting import SegmentInfo
 from clientdesk.service.services import RequestInput, request_create
 
-from .factories import ServiceFactory, SkillFactory, UnitFactory, make_agent
+from .factories import make_agent, new_company, new_contact, new_service, new_skill, new_unit
 
 pytestmark = pytest.mark.django_db
 MSK = ZoneInfo("Europe/Moscow")
 
 
 def open_request(company=None, **kwargs) -> ServiceRequest:
-    company = company or CompanyFactory()
+    company = company or new_company()
     by = kwargs.pop("by", None)
     data = {"company": company, "channel": Channel.PHONE, "subject": "Справка", "body": "Нужна"}
     data.update(kwargs)
@@ -71,12 +72,12 @@ def test_default_applies_even_when_the_default_policy_was_deleted() -> None:
 
 
 def test_long_standard_service_is_not_born_breached_under_the_default() -> None:
-    service = ServiceFactory(standard_minutes=10 * 540)
+    service = new_service(standard_minutes=10 * 540)
     assert open_request(service=service).sla_resolution_minutes == 10 * 540
 
 
 def test_most_specific_policy_wins() -> None:
-    service = ServiceFactory()
+    service = new_service()
     SlaPolicy.objects.create(
         name="urgent", priority=Priority.URGENT, first_response_minutes=30, resolution_minutes=240
     )
@@ -90,32 +91,34 @@ def test_most_specific_policy_wins() -> None:
     )
     request = open_request(service=service, priority=Priority.URGENT)
     assert request.sla_policy == specific
-    assert open_request(priority=Priority.URGENT).sla_policy.name == "urgent"
+    other = open_request(priority=Priority.URGENT).sla_policy
+    assert other is not None and other.name == "urgent"
 
 
 def test_policy_by_abc_xyz_cell_matches_only_that_segment() -> None:
     policy = SlaPolicy.objects.create(
         name="AX", abc_xyz="AX", first_response_minutes=30, resolution_minutes=240
     )
-    common = {"company_id": 1, "service_id": None, "standard_minutes": None}
+    common: dict[str, Any] = {"company_id": 1, "service_id": None, "standard_minutes": None}
     common |= {"channel": Channel.PHONE, "priority": Priority.NORMAL}
     assert sla.targets_for(segment=SegmentInfo(abc="A", xyz="X"), **common).policy == policy
-    assert sla.targets_for(segment=SegmentInfo(abc="B", xyz="X"), **common).policy.is_default
-    assert sla.targets_for(segment=None, **common).policy.is_default
+    default = SlaPolicy.objects.get(is_default=True)
+    assert sla.targets_for(segment=SegmentInfo(abc="B", xyz="X"), **common).policy == default
+    assert sla.targets_for(segment=None, **common).policy == default
 
 
 # --- routing ---------------------------------------------------------------------------------
 def test_key_client_goes_to_its_account_manager(make_staff, monkeypatch) -> None:
     kam = make_staff(Role.ACCOUNT_MANAGER)
-    company = CompanyFactory(account_manager=kam)
+    company = new_company(account_manager=kam)
     monkeypatch.setattr(services, "segment_of", lambda pk: SegmentInfo(abc="A", xyz="X"))
-    assert open_request(company, service=ServiceFactory()).assignee == kam
+    assert open_request(company, service=new_service()).assignee == kam
 
 
 def test_named_team_route_beats_the_account_manager(make_staff) -> None:
     kam, member = make_staff(Role.ACCOUNT_MANAGER), make_staff(Role.CALL_OPERATOR)
-    company = CompanyFactory(account_manager=kam)
-    team = UnitFactory()
+    company = new_company(account_manager=kam)
+    team = new_unit()
     make_agent(member, team)
     KeyClientRoute.objects.create(company=company, team=team)
     request = open_request(company)
@@ -123,8 +126,8 @@ def test_named_team_route_beats_the_account_manager(make_staff) -> None:
 
 
 def test_skills_and_load_choose_the_least_busy_qualified_agent(make_staff) -> None:
-    skill = SkillFactory()
-    service = ServiceFactory()
+    skill = new_skill()
+    service = new_service()
     service.skills.add(skill)
     busy, free, unskilled = (make_staff(Role.CALL_OPERATOR) for _ in range(3))
     make_agent(busy, service.unit, [skill])
@@ -141,7 +144,7 @@ def test_skills_and_load_choose_the_least_busy_qualified_agent(make_staff) -> No
 def test_agents_at_capacity_get_nothing_and_the_request_waits_in_the_unit_queue(
     make_staff,
 ) -> None:
-    service = ServiceFactory()
+    service = new_service()
     make_agent(make_staff(Role.CALL_OPERATOR), service.unit, capacity=1)
     open_request(service=service)
     waiting = open_request(service=service)
@@ -195,34 +198,35 @@ def test_waiting_for_client_pauses_the_clock_and_resuming_moves_the_due_time(
     request = services.request_change_status(request=request, to=Status.IN_PROGRESS, by=None)
     assert request.sla_paused_since is None
     assert request.sla_paused_minutes in (119, 120)
+    assert request.resolution_due is not None and due_before is not None
     moved = request.resolution_due - due_before
     assert dt.timedelta(minutes=119) <= moved <= dt.timedelta(minutes=121)
 
 
 # --- repeats ---------------------------------------------------------------------------------
 def test_repeat_contact_within_the_window_is_linked_and_a_second_visit_counted() -> None:
-    company, service = CompanyFactory(), ServiceFactory()
+    company, service = new_company(), new_service()
     first = open_request(company, service=service, channel=Channel.VISIT)
     second = open_request(company, service=service, channel=Channel.VISIT)
     assert second.repeat_of == first and second.is_repeat_visit
-    other_service = open_request(company, service=ServiceFactory(), channel=Channel.VISIT)
+    other_service = open_request(company, service=new_service(), channel=Channel.VISIT)
     assert other_service.repeat_of is None
 
 
 def test_old_contact_is_not_a_repeat() -> None:
-    company, service = CompanyFactory(), ServiceFactory()
+    company, service = new_company(), new_service()
     open_request(company, service=service, created_at=timezone.now() - dt.timedelta(days=30))
     assert open_request(company, service=service).repeat_of is None
 
 
 def test_same_topic_without_service_is_a_repeat() -> None:
-    company = CompanyFactory()
+    company = new_company()
     first = open_request(company, topic="счёт")
     assert open_request(company, topic="Счёт").repeat_of == first
 
 
 def test_service_not_offered_by_phone_is_refused_with_the_reason() -> None:
-    service = ServiceFactory(
+    service = new_service(
         channels=[Channel.VISIT], in_person_required=True, in_person_reason="нужна подпись"
     )
     with pytest.raises(ValidationError) as exc:
@@ -232,7 +236,7 @@ def test_service_not_offered_by_phone_is_refused_with_the_reason() -> None:
 
 def test_contact_of_another_company_is_refused() -> None:
     with pytest.raises(ValidationError) as exc:
-        open_request(CompanyFactory(), contact=ContactFactory())
+        open_request(new_company(), contact=new_contact())
     assert "contact" in exc.value.message_dict
 
 
@@ -245,10 +249,11 @@ def test_bodies_are_sanitised_on_the_staff_path(make_staff) -> None:
 # --- SLA job ---------------------------------------------------------------------------------
 def test_sla_job_warns_breaches_escalates_once(make_staff, django_capture_on_commit_callbacks):
     supervisor = make_staff(Role.SUPERVISOR)
-    service = ServiceFactory()
+    service = new_service()
     service.unit.supervisor = supervisor
     service.unit.save()
     request = open_request(service=service)
+    assert request.response_warn_at and request.resolution_due
     warn_at = request.response_warn_at + dt.timedelta(seconds=1)
     with django_capture_on_commit_callbacks(execute=True):
         first = services.sla_check(now=warn_at)
@@ -270,5 +275,45 @@ def test_sla_job_warns_breaches_escalates_once(make_staff, django_capture_on_com
 def test_paused_request_is_not_breached(make_staff) -> None:
     request = open_request()
     services.request_change_status(request=request, to=Status.WAITING, by=None)
+    assert request.resolution_due is not None
     result = services.sla_check(now=request.resolution_due + dt.timedelta(days=1))
     assert result.breaches == 0
+
+
+def test_editing_a_calendar_exception_takes_effect_at_once() -> None:
+    cal = WorkingCalendar.objects.get(is_default=True)
+    friday = dt.datetime(2026, 2, 6, 17, tzinfo=MSK)
+    assert add_business_minutes(sla.load_calendar(cal.pk), friday, 120) == dt.datetime(
+        2026, 2, 9, 10, tzinfo=MSK
+    )
+    # The Government moves a working day to Saturday 7 February (hypothetically).
+    cal.exceptions.create(date=dt.date(2026, 2, 7), kind="working_day", hours="10:00-14:00")
+    assert add_business_minutes(sla.load_calendar(cal.pk), friday, 120) == dt.datetime(
+        2026, 2, 7, 11, tzinfo=MSK
+    )
+
+
+def test_maildir_poller_ingests_new_messages_once(settings, tmp_path) -> None:
+    from clientdesk.service.tasks import poll_maildir
+
+    for folder in ("new", "cur", "tmp"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "new" / "1.eml").write_bytes(
+        b"From: a@b.ru\r\nSubject: Hello\r\nMessage-ID: <p1@b.ru>\r\n\r\nBody"
+    )
+    settings.SERVICE_MAILDIR = str(tmp_path)
+    assert poll_maildir() == 1
+    assert poll_maildir() == 0
+    assert ServiceRequest.objects.get().subject == "Hello"
+    assert list((tmp_path / "cur").iterdir())
+
+
+def test_demo_loads_a_coherent_service_desk(make_staff) -> None:
+    from clientdesk.service.demo import load_demo
+
+    company = new_company()
+    new_contact(company=company)
+    load_demo(seed=3, requests=25)
+    assert ServiceRequest.objects.count() == 25
+    assert not ServiceRequest.objects.filter(number__isnull=True).exists()
+    assert ServiceRequest.objects.filter(status__in=[Status.RESOLVED, Status.CLOSED]).exists()

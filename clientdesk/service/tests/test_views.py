@@ -10,12 +10,11 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from clientdesk.clients.models import Channel
-from clientdesk.clients.tests.factories import CompanyFactory, ContactFactory
 from clientdesk.core.roles import Role
 from clientdesk.service.models import Attachment, RequestMessage, ServiceRequest, Status
 from clientdesk.service.services import RequestInput, request_create
 
-from .factories import ServiceFactory, UnitFactory, make_agent
+from .factories import make_agent, new_company, new_contact, new_service, new_unit
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +26,7 @@ def make_requests(n: int, assignee=None, team=None) -> list[ServiceRequest]:
     for i in range(n):
         r = request_create(
             data=RequestInput(
-                company=CompanyFactory(),
+                company=new_company(),
                 contact=None,
                 channel=Channel.PHONE,
                 subject=f"Вопрос {i}",
@@ -73,7 +72,7 @@ def test_my_queue_query_count_does_not_grow_with_rows(
 def test_team_queue_and_supervisor_view_have_bounded_queries(
     make_staff, login_as, django_assert_max_num_queries
 ) -> None:
-    unit = UnitFactory()
+    unit = new_unit()
     agents = [make_staff(Role.CALL_OPERATOR) for _ in range(3)]
     for agent in agents:
         make_agent(agent, unit)
@@ -101,33 +100,45 @@ def test_request_page_shows_client_context_with_bounded_queries(
     make_staff, login_as, django_assert_max_num_queries
 ) -> None:
     kam = make_staff(Role.ACCOUNT_MANAGER, last_name="Менеджеров")
-    company = CompanyFactory(account_manager=kam)
-    contact = ContactFactory(company=company)
-    service = ServiceFactory()
+    company = new_company(account_manager=kam)
+    contact = new_contact(company=company)
+    service = new_service()
     first = request_create(
-        data=RequestInput(company=company, contact=contact, channel="phone", subject="Первая", service=service),
+        data=RequestInput(
+            company=company, contact=contact, channel="phone", subject="Первая", service=service
+        ),
         by=None,
     )
     second = request_create(
-        data=RequestInput(company=company, contact=contact, channel="phone", subject="Вторая", service=service),
+        data=RequestInput(
+            company=company, contact=contact, channel="phone", subject="Вторая", service=service
+        ),
         by=None,
     )
     client = login_as(make_staff(Role.CALL_OPERATOR))
     with django_assert_max_num_queries(30):
         response = client.get(reverse("service:request_detail", args=[second.pk]))
     html = response.content.decode()
-    assert "Менеджеров" in html and first.number in html and ("Passport" in html or "Паспорт" in html)
+    assert (
+        "Менеджеров" in html and first.number in html and ("Passport" in html or "Паспорт" in html)
+    )
 
 
 def test_reply_by_htmx_returns_the_thread_and_note_stays_internal(make_staff, login_as) -> None:
     request = make_requests(1)[0]
     client = login_as(make_staff(Role.CALL_OPERATOR))
     url = reverse("service:request_message", args=[request.pk])
-    response = client.post(url, {"kind": "note", "body": "<i>для своих</i>"}, HTTP_HX_REQUEST="true")
+    response = client.post(
+        url, {"kind": "note", "body": "<i>для своих</i>"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 200 and "для своих" in response.content.decode()
     client.post(url, {"kind": "reply", "body": "ответ"}, HTTP_HX_REQUEST="true")
     kinds = list(request.messages.values_list("kind", flat=True))
-    assert kinds == [RequestMessage.Kind.CLIENT, RequestMessage.Kind.NOTE, RequestMessage.Kind.REPLY]
+    assert kinds == [
+        RequestMessage.Kind.CLIENT,
+        RequestMessage.Kind.NOTE,
+        RequestMessage.Kind.REPLY,
+    ]
     request.refresh_from_db()
     assert request.status == Status.IN_PROGRESS
 
@@ -157,9 +168,9 @@ def test_status_buttons_change_status_and_invalid_one_shows_an_error(make_staff,
 
 
 def test_new_request_form_opens_a_visit_resolved_at_first_contact(make_staff, login_as) -> None:
-    company = CompanyFactory()
-    contact = ContactFactory(company=company)
-    service = ServiceFactory()
+    company = new_company()
+    contact = new_contact(company=company)
+    service = new_service()
     client = login_as(make_staff(Role.CENTER_OPERATOR))
     assert client.get(reverse("service:request_new") + f"?company={company.pk}").status_code == 200
     response = client.post(
@@ -181,25 +192,33 @@ def test_new_request_form_opens_a_visit_resolved_at_first_contact(make_staff, lo
 
 
 def test_new_request_form_shows_errors_and_keeps_nothing(make_staff, login_as) -> None:
-    service = ServiceFactory(channels=["visit"], in_person_required=True, in_person_reason="оригиналы")
+    service = new_service(channels=["visit"], in_person_required=True, in_person_reason="оригиналы")
     response = login_as(make_staff(Role.CALL_OPERATOR)).post(
         reverse("service:request_new"),
-        {"company": CompanyFactory().pk, "channel": "phone", "service": service.pk, "priority": "normal", "subject": "x"},
+        {
+            "company": new_company().pk,
+            "channel": "phone",
+            "service": service.pk,
+            "priority": "normal",
+            "subject": "x",
+        },
     )
     assert response.status_code == 200 and "оригиналы" in response.content.decode()
     assert not ServiceRequest.objects.exists()
 
 
 def test_company_search_and_service_info_partials(make_staff, login_as) -> None:
-    CompanyFactory(legal_name='ООО "Ромашка"', short_name="Ромашка", search_name="ооо ромашка")
+    new_company(legal_name='ООО "Ромашка"', short_name="Ромашка", search_name="ооо ромашка")
     client = login_as(make_staff(Role.CALL_OPERATOR))
     assert client.get(reverse("service:company_search") + "?company_q=ром").status_code == 200
-    service = ServiceFactory()
+    service = new_service()
     html = client.get(reverse("service:service_info") + f"?service={service.pk}").content.decode()
     assert "Passport" in html or "Паспорт" in html
 
 
-def test_attachment_limits_and_download_rights(make_staff, make_portal_user, login_as, settings) -> None:
+def test_attachment_limits_and_download_rights(
+    make_staff, make_portal_user, login_as, settings
+) -> None:
     settings.SERVICE_ATTACHMENT_MAX_BYTES = 1000
     request = make_requests(1)[0]
     client = login_as(make_staff(Role.CALL_OPERATOR))
@@ -229,7 +248,7 @@ def test_attachment_limits_and_download_rights(make_staff, make_portal_user, log
 
 
 def test_call_card_page_and_finish(make_staff, login_as) -> None:
-    contact = ContactFactory(phone="+74951234567")
+    contact = new_contact(phone="+74951234567")
     client = login_as(make_staff(Role.CALL_OPERATOR))
     response = client.post(reverse("service:call_lookup"), {"phone": "8 (495) 123-45-67"})
     assert response.status_code == 302
@@ -240,7 +259,7 @@ def test_call_card_page_and_finish(make_staff, login_as) -> None:
 
 
 def test_reports_render_and_export_xlsx(make_staff, login_as) -> None:
-    unit = UnitFactory()
+    unit = new_unit()
     operator = make_staff(Role.CALL_OPERATOR)
     make_requests(3, assignee=operator, team=unit)
     supervisor = login_as(make_staff(Role.SUPERVISOR))
@@ -264,11 +283,32 @@ def test_operator_sees_only_own_daily_report(make_staff, login_as) -> None:
 
 
 def test_standards_documents_need_the_configure_right_to_add(make_staff, login_as) -> None:
-    unit = UnitFactory()
-    data = {"unit": unit.pk, "kind": "regulations", "title": "Положение об отделе", "version": "1", "text": "Текст"}
+    unit = new_unit()
+    data = {
+        "unit": unit.pk,
+        "kind": "regulations",
+        "title": "Положение об отделе",
+        "version": "1",
+        "text": "Текст",
+    }
     operator = login_as(make_staff(Role.CALL_OPERATOR))
     assert operator.post(reverse("service:standard_add"), data).status_code == 403
     supervisor = login_as(make_staff(Role.SUPERVISOR))
     supervisor.post(reverse("service:standard_add"), data)
     page = supervisor.get(reverse("service:standards")).content.decode()
     assert "Положение об отделе" in page
+
+
+def test_supervisor_overview_counts_each_agent_per_team(make_staff) -> None:
+    from clientdesk.service.selectors import supervisor_overview
+
+    first, second = new_unit(), new_unit()
+    agent = make_staff(Role.CALL_OPERATOR)
+    make_requests(3, assignee=agent, team=first)
+    make_requests(1, assignee=agent, team=second)
+    make_requests(2, team=second)
+    rows = {row.unit: row for row in supervisor_overview()}
+    assert rows[first].counts.open == 3 and rows[second].counts.open == 3
+    assert rows[second].counts.unassigned == 2
+    assert [(user, c.open) for user, c in rows[second].agents] == [(agent, 1)]
+    assert [(user, c.open) for user, c in rows[first].agents] == [(agent, 3)]

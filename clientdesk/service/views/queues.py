@@ -18,6 +18,7 @@ from clientdesk.core.roles import Perm
 
 from .. import selectors
 from ..models import ServiceRequest, Unit
+from . import actor
 
 
 def _render_queue(
@@ -43,9 +44,9 @@ def _render_queue(
 def my_queue(request: HttpRequest) -> HttpResponse:
     return _render_queue(
         request,
-        selectors.my_queue(request.user),  # type: ignore[arg-type]
+        selectors.my_queue(actor(request)),
         title=_("My queue"),
-        extra={"units": selectors.units_of(request.user), "active": "mine"},  # type: ignore[arg-type]
+        extra={"units": selectors.units_of(actor(request)), "active": "mine"},
     )
 
 
@@ -61,7 +62,7 @@ def team_queue(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         qs,
         title=_("Queue: %(unit)s") % {"unit": unit},
-        extra={"unit": unit, "units": selectors.units_of(request.user), "active": unit.pk},  # type: ignore[arg-type]
+        extra={"unit": unit, "units": selectors.units_of(actor(request)), "active": unit.pk},
     )
 
 
@@ -71,7 +72,7 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
         request,
         selectors.triage_queue(),
         title=_("Triage: requests without a client"),
-        extra={"units": selectors.units_of(request.user), "active": "triage"},  # type: ignore[arg-type]
+        extra={"units": selectors.units_of(actor(request)), "active": "triage"},
     )
 
 

@@ -57,7 +57,9 @@ def reports_index(request: HttpRequest) -> HttpResponse:
             "units": Unit.objects.all(),
             "rates": selectors.period_rates(start, end, unit),
             "avoidable": selectors.avoidable_report(start, end),
-            "staff": User.objects.filter(kind=User.Kind.STAFF, is_active=True).order_by("last_name"),
+            "staff": User.objects.filter(kind=User.Kind.STAFF, is_active=True).order_by(
+                "last_name"
+            ),
             "month": timezone.localdate().strftime("%Y-%m"),
         },
     )
@@ -66,18 +68,19 @@ def reports_index(request: HttpRequest) -> HttpResponse:
 def _xlsx_response(sheets: list[tuple[str, list[list[Any]]]], filename: str) -> HttpResponse:
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
-    for title, rows in sheets:
-        sheet = book.create_sheet(title[:31])
+    for index, (title, rows) in enumerate(sheets):
+        sheet = book.worksheets[0] if index == 0 else book.create_sheet()
+        sheet.title = title[:31]
         for row in rows:
             sheet.append(row)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for column in sheet.columns:
+        for number, column in enumerate(sheet.columns, start=1):
             width = max((len(str(c.value)) for c in column if c.value is not None), default=8)
-            sheet.column_dimensions[column[0].column_letter].width = min(60, width + 2)
+            sheet.column_dimensions[get_column_letter(number)].width = min(60, width + 2)
     buffer = io.BytesIO()
     book.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
@@ -94,7 +97,7 @@ def operator_daily(request: HttpRequest) -> HttpResponse:
     day = _date(request.GET.get("day"), timezone.localdate())
     report = selectors.operator_daily(user, day)
     if request.GET.get("format") == "xlsx":
-        summary = [
+        summary: list[list[Any]] = [
             [_("Indicator"), _("Value")],
             [_("Operator"), str(user)],
             [_("Date"), day.isoformat()],
@@ -122,7 +125,11 @@ def operator_daily(request: HttpRequest) -> HttpResponse:
             [(_("Summary"), summary), (_("Resolved"), resolved)],
             f"operator-{user.username}-{day.isoformat()}.xlsx",
         )
-    template = "service/report_operator_print.html" if request.GET.get("format") == "print" else "service/report_operator.html"
+    template = (
+        "service/report_operator_print.html"
+        if request.GET.get("format") == "print"
+        else "service/report_operator.html"
+    )
     return render(request, template, {"title": _("Operator's daily report"), "report": report})
 
 
@@ -138,7 +145,7 @@ def unit_monthly(request: HttpRequest) -> HttpResponse:
     report = selectors.unit_monthly(unit, year, month)
     if request.GET.get("format") == "xlsx":
         r = report.rates
-        summary = [
+        summary: list[list[Any]] = [
             [_("Indicator"), _("Value")],
             [_("Unit"), str(unit)],
             [_("Month"), f"{year}-{month:02d}"],
@@ -157,12 +164,25 @@ def unit_monthly(request: HttpRequest) -> HttpResponse:
 
         def table(rows: list[dict[str, Any]], key: str, label: str) -> list[list[Any]]:
             return [[label, *head]] + [
-                [str(row[key] or "—"), row["n"], row["resolved"], row["fcr"], row["breached"], row["repeats"]]
+                [
+                    str(row[key] or "—"),
+                    row["n"],
+                    row["resolved"],
+                    row["fcr"],
+                    row["breached"],
+                    row["repeats"],
+                ]
                 for row in rows
             ]
 
         agents = [
-            {**a, "name": " ".join(filter(None, [a["assignee__last_name"], a["assignee__first_name"]])) or a["assignee__username"]}
+            {
+                **a,
+                "name": " ".join(
+                    filter(None, [a["assignee__last_name"], a["assignee__first_name"]])
+                )
+                or a["assignee__username"],
+            }
             for a in report.by_agent
         ]
         return _xlsx_response(
@@ -175,8 +195,14 @@ def unit_monthly(request: HttpRequest) -> HttpResponse:
             ],
             f"unit-{unit.code}-{year}-{month:02d}.xlsx",
         )
-    template = "service/report_unit_print.html" if request.GET.get("format") == "print" else "service/report_unit.html"
-    return render(request, template, {"title": _("Unit's monthly service report"), "report": report})
+    template = (
+        "service/report_unit_print.html"
+        if request.GET.get("format") == "print"
+        else "service/report_unit.html"
+    )
+    return render(
+        request, template, {"title": _("Unit's monthly service report"), "report": report}
+    )
 
 
 urlpatterns = [

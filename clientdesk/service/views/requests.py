@@ -7,7 +7,7 @@ file inline: it is always `Content-Disposition: attachment` with `nosniff`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -28,6 +28,7 @@ from .. import selectors, services
 from ..forms import ClassifyForm, FinishCallForm, MessageForm, RequestForm
 from ..models import Agent, Attachment, CallLog, Service, ServiceRequest, Status
 from ..services import TRANSITIONS
+from . import actor
 
 
 def _errors(exc: ValidationError) -> str:
@@ -75,6 +76,14 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_perm(Perm.REQUESTS_WORK)
+@require_GET
+def request_messages(request: HttpRequest, pk: int) -> HttpResponse:
+    """The conversation alone, polled by the request page so that new messages appear."""
+    obj = selectors.request_for_page(pk)
+    return render(request, "service/_messages.html", {"r": obj, "thread": selectors.thread(obj)})
+
+
+@require_perm(Perm.REQUESTS_WORK)
 @require_POST
 def request_message(request: HttpRequest, pk: int) -> HttpResponse:
     """A reply (client-visible, e-mailed) or an internal note; htmx swaps the thread in place."""
@@ -84,12 +93,12 @@ def request_message(request: HttpRequest, pk: int) -> HttpResponse:
     error = ""
     try:
         if kind == "note":
-            services.request_note(request=obj, body=body, by=request.user)  # type: ignore[arg-type]
+            services.request_note(request=obj, body=body, by=actor(request))
         else:
             services.request_reply(
                 request=obj,
                 body=body,
-                by=request.user,  # type: ignore[arg-type]
+                by=actor(request),
                 attachments=_uploads(request),
             )
     except ValidationError as exc:
@@ -99,7 +108,12 @@ def request_message(request: HttpRequest, pk: int) -> HttpResponse:
         response = render(
             request,
             "service/_thread.html",
-            {"r": obj, "thread": selectors.thread(obj), "error": error, "body": body if error else ""},
+            {
+                "r": obj,
+                "thread": selectors.thread(obj),
+                "error": error,
+                "body": body if error else "",
+            },
         )
         response["HX-Trigger"] = "request-changed"
         return response
@@ -117,13 +131,16 @@ def request_status(request: HttpRequest, pk: int) -> HttpResponse:
         if to == Status.RESOLVED:
             services.request_resolve(
                 request=obj,
-                by=request.user,  # type: ignore[arg-type]
+                by=actor(request),
                 first_contact=bool(request.POST.get("first_contact")),
                 comment=request.POST.get("comment", ""),
             )
         else:
             services.request_change_status(
-                request=obj, to=to, by=request.user, comment=request.POST.get("comment", "")  # type: ignore[arg-type]
+                request=obj,
+                to=to,
+                by=actor(request),
+                comment=request.POST.get("comment", ""),
             )
         messages.success(request, _("Status changed to “%(s)s”.") % {"s": Status(to).label})
     except ValidationError as exc:
@@ -138,14 +155,14 @@ def request_assign(request: HttpRequest, pk: int) -> HttpResponse:
     value = request.POST.get("assignee", "")
     to = None
     if value == "me":
-        to = request.user
+        to = actor(request)
     elif value.isdigit():
         to = User.objects.filter(pk=int(value), kind=User.Kind.STAFF).first()
         if to is None:
             messages.error(request, _("Choose a staff member from the list."))
             return redirect("service:request_detail", pk=pk)
     try:
-        services.request_assign(request=obj, to=to, by=request.user)  # type: ignore[arg-type]
+        services.request_assign(request=obj, to=to, by=actor(request))
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     return redirect("service:request_detail", pk=pk)
@@ -159,7 +176,7 @@ def request_classify(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         services.request_classify(
             request=obj,
-            by=request.user,  # type: ignore[arg-type]
+            by=actor(request),
             avoidable_reason=form.cleaned_data["avoidable_reason"],
             topic=form.cleaned_data["topic"],
             priority=form.cleaned_data["priority"],
@@ -179,7 +196,7 @@ def request_set_client(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Find and choose the client company."))
         return redirect("service:request_detail", pk=pk)
     contact = Contact.objects.filter(pk=request.POST.get("contact") or 0, company=company).first()
-    services.request_set_client(request=obj, company=company, contact=contact, by=request.user)  # type: ignore[arg-type]
+    services.request_set_client(request=obj, company=company, contact=contact, by=actor(request))
     return redirect("service:request_detail", pk=pk)
 
 
@@ -192,7 +209,9 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose a file to attach."))
     for name, stream, size in uploads:
         try:
-            services.attachment_add(request=obj, name=name, stream=stream, size=size, by=request.user)  # type: ignore[arg-type]
+            services.attachment_add(
+                request=obj, name=name, stream=stream, size=size, by=actor(request)
+            )
         except ValidationError as exc:
             messages.error(request, _errors(exc))
     return redirect("service:request_detail", pk=pk)
@@ -200,7 +219,7 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_perm(Perm.REQUESTS_WORK)
 @require_GET
-def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
     attachment = get_object_or_404(Attachment, pk=pk)
     try:
         handle = attachment.file.open("rb")
@@ -214,7 +233,8 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    # A file response is not an HttpResponse subclass, but require_perm's type wants one.
+    return cast(HttpResponse, response)
 
 
 # --- the new-request form --------------------------------------------------------------------
@@ -244,14 +264,16 @@ def request_new(request: HttpRequest) -> HttpResponse:
                     source="staff",
                     attachments=_uploads(request),
                 ),
-                by=request.user,  # type: ignore[arg-type]
+                by=actor(request),
             )
             if data["avoidable_reason"]:
                 services.request_classify(
-                    request=created, by=request.user, avoidable_reason=data["avoidable_reason"]  # type: ignore[arg-type]
+                    request=created,
+                    by=actor(request),
+                    avoidable_reason=data["avoidable_reason"],
                 )
             if data["resolved_now"]:
-                services.request_resolve(request=created, by=request.user, first_contact=True)  # type: ignore[arg-type]
+                services.request_resolve(request=created, by=actor(request), first_contact=True)
         except ValidationError as exc:
             for name, errs in exc.message_dict.items():
                 form.add_error(name if name in form.fields else None, errs)
@@ -260,7 +282,11 @@ def request_new(request: HttpRequest) -> HttpResponse:
             return redirect("service:request_detail", pk=created.pk)
     if request.method == "POST" and form.data.get("company", "").isdigit():
         chosen_company = Company.objects.filter(pk=form.data["company"]).first()
-    contacts = list(Contact.objects.filter(company=chosen_company, left_company=False)) if chosen_company else []
+    contacts = (
+        list(Contact.objects.filter(company=chosen_company, left_company=False))
+        if chosen_company
+        else []
+    )
     service = None
     service_id = form.data.get("service") if form.is_bound else ""
     if service_id and str(service_id).isdigit():
@@ -312,15 +338,21 @@ def company_contacts(request: HttpRequest) -> HttpResponse:
 @require_perm(Perm.REQUESTS_WORK)
 @require_GET
 def service_info(request: HttpRequest) -> HttpResponse:
-    service = Service.objects.filter(pk=request.GET.get("service") or 0).select_related("unit").first()
+    service = (
+        Service.objects.filter(pk=request.GET.get("service") or 0).select_related("unit").first()
+    )
     return render(request, "service/_service_info.html", {"service": service})
 
 
 @require_perm(Perm.REQUESTS_WORK)
 def catalogue(request: HttpRequest) -> HttpResponse:
-    services_list = Service.objects.filter(is_active=True).select_related("unit").prefetch_related("skills")
+    services_list = (
+        Service.objects.filter(is_active=True).select_related("unit").prefetch_related("skills")
+    )
     return render(
-        request, "service/catalogue.html", {"title": _("Service catalogue"), "services": services_list}
+        request,
+        "service/catalogue.html",
+        {"title": _("Service catalogue"), "services": services_list},
     )
 
 
@@ -331,7 +363,7 @@ def call_lookup(request: HttpRequest) -> HttpResponse:
     phone = request.POST.get("phone", "") if request.method == "POST" else ""
     if phone:
         try:
-            card = services.call_event_incoming(phone=phone, by=request.user)  # type: ignore[arg-type]
+            card = services.call_event_incoming(phone=phone, by=actor(request))
         except ValidationError as exc:
             messages.error(request, _errors(exc))
         else:
@@ -354,7 +386,7 @@ def call_card(request: HttpRequest, pk: int) -> HttpResponse:
                 outcome=form.cleaned_data["outcome"],
                 note=form.cleaned_data["note"],
                 request=req,
-                by=request.user,  # type: ignore[arg-type]
+                by=actor(request),
             )
         except ValidationError as exc:
             messages.error(request, _errors(exc))
@@ -381,7 +413,9 @@ def call_card(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "elapsed": elapsed,
             "new_url": reverse("service:request_new")
-            + (f"?company={call.company_id}&channel=phone" if call.company_id else "?channel=phone"),
+            + (
+                f"?company={call.company_id}&channel=phone" if call.company_id else "?channel=phone"
+            ),
         },
     )
 
@@ -390,6 +424,7 @@ urlpatterns = [
     path("requests/new/", request_new, name="request_new"),
     path("requests/<int:pk>/", request_detail, name="request_detail"),
     path("requests/<int:pk>/messages/", request_message, name="request_message"),
+    path("requests/<int:pk>/thread/", request_messages, name="request_messages"),
     path("requests/<int:pk>/status/", request_status, name="request_status"),
     path("requests/<int:pk>/assign/", request_assign, name="request_assign"),
     path("requests/<int:pk>/classify/", request_classify, name="request_classify"),

@@ -3,6 +3,8 @@ Everyone who works requests reads them; adding a version needs the configure rig
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -17,6 +19,7 @@ from clientdesk.core.roles import Perm
 from .. import services
 from ..forms import StandardDocumentForm
 from ..models import StandardDocument, Unit
+from . import actor
 
 
 @require_perm(Perm.REQUESTS_WORK)
@@ -55,7 +58,7 @@ def standard_add(request: HttpRequest) -> HttpResponse:
                 text=data["text"],
                 effective_from=data["effective_from"],
                 upload=(upload.name or "file", upload, upload.size) if upload else None,
-                by=request.user,  # type: ignore[arg-type]
+                by=actor(request),
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -79,7 +82,7 @@ def standard_detail(request: HttpRequest, pk: int) -> HttpResponse:
             handle, as_attachment=True, filename=doc.original_name, content_type=doc.content_type
         )
         response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return cast(HttpResponse, response)
     return render(request, "service/standard_detail.html", {"title": doc.title, "doc": doc})
 
 

@@ -1,0 +1,68 @@
+"""The fast SQLite reader gives the same monthly figures as a plain aggregation of the records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import numpy as np
+import polars as pl
+import pytest
+
+from clientdesk.segments import sqlite_loader
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_monthly_from_sqlite_file_matches_plain_aggregation(tmp_path, workers) -> None:
+    rng = np.random.default_rng(3)
+    n = 5000
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 760, n)]
+    amounts = np.round(rng.normal(1000, 800, n), 2)
+    costs = [None if rng.random() < 0.4 else round(float(a) * 0.6, 2) for a in amounts]
+    companies = rng.integers(1, 300, n)
+    path = tmp_path / "db.sqlite3"
+    con = sqlite3.connect(path)
+    con.execute(
+        "CREATE TABLE clients_revenuerecord (id INTEGER PRIMARY KEY, company_id INT, "
+        "date TEXT, amount_base DECIMAL, cost DECIMAL NULL)"
+    )
+    con.executemany(
+        "INSERT INTO clients_revenuerecord VALUES (?, ?, ?, ?, ?)",
+        [
+            (i + 1, int(companies[i]), days[i].isoformat(), float(amounts[i]), costs[i])
+            for i in range(n)
+        ],
+    )
+    con.commit()
+    con.close()
+    got = sqlite_loader.load_monthly(
+        str(path), start="2024-03-01", end="2025-12-31", workers=workers, chunk=1200
+    ).sort("company_id", "month")
+
+    raw = pl.DataFrame(
+        {"company_id": companies, "date": days, "amount": amounts, "cost": costs},
+        schema_overrides={"cost": pl.Float64},
+    )
+    raw = raw.filter(
+        (pl.col("date") >= dt.date(2024, 3, 1)) & (pl.col("date") <= dt.date(2025, 12, 31))
+    )
+    expected = (
+        raw.with_columns(
+            month=(pl.col("date").dt.year() * 12 + pl.col("date").dt.month() - 1).cast(pl.Int32)
+        )
+        .group_by("company_id", "month")
+        .agg(
+            revenue=pl.col("amount").sum(),
+            cost_records=pl.col("cost").is_not_null().sum().cast(pl.Int64),
+            purchases=(pl.col("amount") > 0).sum().cast(pl.Int64),
+            records=pl.len().cast(pl.Int64),
+            last_purchase=pl.col("date").filter(pl.col("amount") > 0).max(),
+            margin=(pl.col("amount") - pl.col("cost")).fill_null(0).sum(),
+        )
+        .sort("company_id", "month")
+    )
+    assert got.height == expected.height
+    for col in ("company_id", "month", "cost_records", "purchases", "records", "last_purchase"):
+        assert got[col].to_list() == expected[col].to_list(), col
+    assert np.allclose(got["revenue"].to_numpy(), expected["revenue"].to_numpy())
+    assert np.allclose(got["margin"].to_numpy(), expected["margin"].to_numpy())
