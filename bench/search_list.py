@@ -257,7 +257,11 @@ def build(args: argparse.Namespace) -> None:  # noqa: C901 - one linear loading 
     from clientdesk.clients.models import Company, Industry, Region, Tag
     from clientdesk.clients.validators import normalise_name
 
-    call_command("migrate", verbosity=0)
+    try:
+        call_command("migrate", verbosity=0)
+    except Exception as exc:
+        # The registry's own tables may still be fine; a fresh build will fail loudly below.
+        print(f"note: migrate failed ({exc}); going on with the tables as they are")
     if not args.rebuild and Company.objects.order_by("-pk").values_list("pk", flat=True)[:1]:
         last = Company.objects.order_by("-pk").values_list("pk", flat=True)[0]
         if last >= args.size:

@@ -23,6 +23,7 @@ import sqlite3
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -70,10 +71,68 @@ def build_survey() -> int:
     add(survey=survey, data=QI(kind=QuestionKind.SINGLE, text="Channel", choices=opts), by=None)
     add(survey=survey, data=QI(kind=QuestionKind.MULTI, text="Services", choices=opts), by=None)
     for i in (1, 2):
-        add(survey=survey, data=QI(kind=QuestionKind.LIKERT7, text=f"Loyal {i}", scale="loyalty"),
-            by=None)  # fmt: skip
+        add(
+            survey=survey,
+            data=QI(kind=QuestionKind.LIKERT7, text=f"Loyal {i}", scale="loyalty"),
+            by=None,
+        )
     assert Survey.objects.get(pk=survey.pk).questions.count() == 20
     return survey.pk
+
+
+def _answer_columns(questions: list[Any], latent: Any, size: int, rng: Any) -> list[Any]:
+    """One column of answers per question, driven by each respondent's latent satisfaction."""
+    import numpy as np
+
+    def scale(low: int, high: int, signal: Any) -> Any:
+        mid, half = (low + high) / 2, (high - low) / 2
+        x = mid + half * 0.45 * (signal + rng.normal(size=size))
+        return np.clip(np.rint(x), low, high)
+
+    attr_perf = [0.9 * latent + rng.normal(scale=0.6, size=size) for _ in ATTRS]
+    weights = (0.5, 0.2, 0.4, 0.1, 0.1, 0.2)
+    overall = sum(w * a for w, a in zip(weights, attr_perf, strict=True)) / 1.2
+    by_kind = {
+        "nps": lambda q: scale(0, 10, latent + 0.6),
+        "csat": lambda q: scale(1, 5, latent + 0.5),
+        "ces": lambda q: scale(1, 7, -latent),
+        "single": lambda q: rng.integers(1, 5, size).astype(float),
+        "multi": lambda q: rng.integers(1, 16, size).astype(float),
+    }
+    by_role = {
+        "overall": lambda q: scale(1, 5, overall),
+        "performance": lambda q: scale(1, 5, attr_perf[ATTRS.index(q.attribute)] + 0.3),
+        "importance": lambda q: scale(1, 5, np.full(size, 0.8 - 0.25 * ATTRS.index(q.attribute))),
+    }
+    columns = []
+    for q in questions:
+        make = by_role.get(q.role) or by_kind.get(q.kind) or (lambda q: scale(1, 7, latent))
+        columns.append(make(q))
+    return columns
+
+
+def _write_answers(
+    con: sqlite3.Connection, questions: list[Any], columns: list[Any], size: int, rng: Any
+) -> int:
+    import numpy as np
+
+    chunk = 100_000
+    written = 0
+    for start in range(0, size, chunk):
+        stop = min(start + chunk, size)
+        rows = []
+        for qi, q in enumerate(questions):
+            vals = columns[qi][start:stop]
+            skip = rng.random(stop - start) < 0.03  # 3 % left unanswered
+            for off in np.nonzero(~skip)[0].tolist():
+                rows.append((start + off + 1, q.pk, 0, int(vals[off]), ""))
+        con.executemany(
+            "INSERT INTO surveys_answer (response_id, question_id, item, value, text) "
+            "VALUES (?,?,?,?,?)",
+            rows,
+        )
+        written += len(rows)
+    return written
 
 
 def generate(var_dir: Path, size: int, seed: int) -> int:
@@ -103,8 +162,22 @@ def generate(var_dir: Path, size: int, seed: int) -> int:
     seg = rng.integers(0, len(SEGMENTS), size)
     latent = rng.normal(size=size) - 0.15 * (seg % 3)  # Z segments a little less satisfied
     resp_rows = (
-        (i + 1, survey_id, "link", "ru", "", SEGMENTS[seg[i]], SECTIONS[s], SIZES[z], ROLES[r],
-         "", 1, now, now, now)
+        (
+            i + 1,
+            survey_id,
+            "link",
+            "ru",
+            "",
+            SEGMENTS[seg[i]],
+            SECTIONS[s],
+            SIZES[z],
+            ROLES[r],
+            "",
+            1,
+            now,
+            now,
+            now,
+        )
         for i, s, z, r in zip(
             range(size),
             rng.integers(0, len(SECTIONS), size).tolist(),
@@ -112,7 +185,7 @@ def generate(var_dir: Path, size: int, seed: int) -> int:
             rng.integers(0, len(ROLES), size).tolist(),
             strict=True,
         )
-    )  # fmt: skip
+    )
     con.executemany(
         "INSERT INTO surveys_response (id, survey_id, channel, language, source, segment, "
         "industry, size_band, role, region, page, started_at, updated_at, submitted_at) "
@@ -120,63 +193,27 @@ def generate(var_dir: Path, size: int, seed: int) -> int:
         resp_rows,
     )
 
-    def scale(low: int, high: int, signal: np.ndarray, noise: float = 1.0) -> np.ndarray:
-        mid, half = (low + high) / 2, (high - low) / 2
-        x = mid + half * 0.45 * (signal + rng.normal(scale=noise, size=size))
-        return np.clip(np.rint(x), low, high)
-
-    attr_perf = [0.9 * latent + rng.normal(scale=0.6, size=size) for _ in ATTRS]
-    columns: list[np.ndarray] = []
-    for q in questions:
-        if q.kind == "nps":
-            col = scale(0, 10, latent + 0.6)
-        elif q.kind == "csat":
-            col = scale(1, 5, latent + 0.5)
-        elif q.kind == "ces":
-            col = scale(1, 7, -latent)
-        elif q.role == "overall":
-            col = scale(1, 5, sum(w * a for w, a in zip((0.5, 0.2, 0.4, 0.1, 0.1, 0.2),
-                                                         attr_perf, strict=True)) / 1.2)  # fmt: skip
-        elif q.role == "performance":
-            col = scale(1, 5, attr_perf[ATTRS.index(q.attribute)] + 0.3)
-        elif q.role == "importance":
-            col = scale(1, 5, np.full(size, 0.8 - 0.25 * ATTRS.index(q.attribute)))
-        elif q.kind == "single":
-            col = rng.integers(1, 5, size).astype(float)
-        elif q.kind == "multi":
-            col = rng.integers(1, 16, size).astype(float)
-        else:
-            col = scale(1, 7, latent)
-        columns.append(col)
-    index_sql = [r[0] for r in con.execute(
-        "SELECT sql FROM sqlite_master WHERE type='index' AND tbl_name IN "
-        "('surveys_answer', 'surveys_response') AND sql IS NOT NULL")]  # fmt: skip
+    columns = _answer_columns(questions, latent, size, rng)
+    index_sql = [
+        r[0]
+        for r in con.execute(
+            "SELECT sql FROM sqlite_master WHERE type='index' AND tbl_name IN "
+            "('surveys_answer', 'surveys_response') AND sql IS NOT NULL"
+        )
+    ]
     for name in ("answer_by_question", "response_attributes"):
         con.execute(f"DROP INDEX IF EXISTS {name}")
-    chunk = 100_000
-    answer_id = 1
-    for start in range(0, size, chunk):
-        stop = min(start + chunk, size)
-        rows = []
-        for qi, q in enumerate(questions):
-            vals = columns[qi][start:stop]
-            skip = rng.random(stop - start) < 0.03  # 3 % left unanswered
-            for off in np.nonzero(~skip)[0].tolist():
-                rows.append((start + off + 1, q.pk, 0, int(vals[off]), ""))
-        con.executemany(
-            "INSERT INTO surveys_answer (response_id, question_id, item, value, text) "
-            "VALUES (?,?,?,?,?)",
-            rows,
-        )
-        answer_id += len(rows)
+    answer_id = 1 + _write_answers(con, questions, columns, size, rng)
     for sql in index_sql:
         if "answer_by_question" in sql or "response_attributes" in sql:
             con.execute(sql)
     con.commit()
     con.execute("ANALYZE")
     con.close()
-    print(f"Generated {size:,} responses, {answer_id - 1:,} answers in "
-          f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
+    print(
+        f"Generated {size:,} responses, {answer_id - 1:,} answers in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
     marker.write_text(json.dumps({"survey_id": survey_id, "size": size}))
     return survey_id
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from clientdesk.accounts.models import User
 from clientdesk.clients.models import Channel
 from clientdesk.core.roles import Role
+from clientdesk.segments import selectors as segment_selectors
 from clientdesk.segments.models import RuleSegment
 
 from . import sending, services
@@ -89,8 +90,17 @@ def load_demo(*, seed: int) -> None:
         return
     with transaction.atomic():
         cases = _case_studies()
+        # The largest-value class of the latest segmentation that has enough clients to
+        # show results; else a saved rule segment; else everyone (capped below).
+        audience: dict[str, object] = {}
+        candidates: list[dict[str, object]] = [{"abc": "A"}, {"abc": "B"}]
         segment = RuleSegment.objects.filter(shared=True).order_by("id").first()
-        audience = {"rule_segment": segment.pk} if segment else {}
+        if segment is not None:
+            candidates.append({"rule_segment": segment.pk})
+        for candidate in candidates:
+            if segment_selectors.companies_in(**candidate).count() >= 20:  # type: ignore[arg-type]
+                audience = candidate
+                break
         sent = services.campaign_create(
             data=services.CampaignInput(
                 name="Сервисный контракт 2027",

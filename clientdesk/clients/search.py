@@ -289,16 +289,18 @@ def _text_condition(table: str, query: Query, limit: int | None) -> Q:
         return Q(pk__in=[])
     prefixes = query.prefixes[:6]
     if connection.vendor != "sqlite":
+        model: type[Company] | type[Contact] = Company if table == "clients_company" else Contact
         exact = _name_match(table, [[p] for p in prefixes])
-        model = Company if table == "clients_company" else Contact
         if model.objects.filter(exact).exists():
-            return exact
-        return Q(
-            id__in=RawSQL(  # noqa: S611 - bound parameter, fixed table name
-                f"SELECT id FROM {table} WHERE %s <%% search_name",  # noqa: S608
-                [" ".join(prefixes)],
-            )
-        )
+            if limit is None:
+                return exact
+            return Q(pk__in=model.objects.filter(exact).order_by().values("pk")[:limit])
+        sql = f"SELECT id FROM {table} WHERE %s <%% search_name"  # noqa: S608 - fixed name
+        params: list[Any] = [" ".join(prefixes)]
+        if limit is not None:
+            sql += " LIMIT %s"
+            params.append(limit)
+        return Q(id__in=RawSQL(sql, params))  # noqa: S611 - bound parameters
     groups: list[list[str]] = []
     for p in prefixes:
         # Short words are too short to correct; the index alone says whether they match.
@@ -572,7 +574,12 @@ def keyset_page(
         # Going forward on an ascending list (or backwards on a descending one) means "greater".
         greater = desc == backwards
         op = "gt" if greater else "lt"
-        qs = qs.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk}))
+        # The redundant `field >= value` gives the planner a start for its index range scan;
+        # the OR alone made PostgreSQL walk the (completeness, id) index from the beginning.
+        qs = qs.filter(
+            Q(**{f"{field}__{op}e": value}),
+            Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk}),
+        )
     if backwards:
         qs = qs.reverse()
     rows = list(qs[: size + 1])

@@ -127,6 +127,8 @@ if _database_url:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {})
 else:
+    # The embedded database lives under var/; create the folder so a first `migrate` works.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -285,6 +287,7 @@ SPECTACULAR_SETTINGS = {
         "CompanyStatusEnum": "clientdesk.clients.models.CompanyStatus",
         "ContractStatusEnum": "clientdesk.clients.models.Contract.Status",
         "ChannelEnum": "clientdesk.clients.models.Channel",
+        "ServiceRequestStatusEnum": "clientdesk.service.models.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -7,7 +7,7 @@ os.environ.setdefault("TASKS_BACKEND", "sync")
 # The tests choose Redis explicitly (TEST_REDIS_URL); an operator's REDIS_URL must not leak in.
 os.environ.pop("REDIS_URL", None)
 
-from .settings import *  # noqa: E402, F403
+from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

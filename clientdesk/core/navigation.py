@@ -25,6 +25,7 @@ MENU: list[NavItem] = [
     NavItem(_("Home"), "core:home", None),
     NavItem(_("My queue"), "service:my_queue", Perm.REQUESTS_WORK),
     NavItem(_("Queues"), "service:supervisor", Perm.REQUESTS_SUPERVISE),
+    NavItem(_("Service reports"), "service:reports", Perm.REQUESTS_SUPERVISE),
     NavItem(_("Companies"), "clients:company_list", Perm.CLIENTS_VIEW),
     NavItem(_("Contacts"), "clients:contact_list", Perm.CLIENTS_VIEW),
     NavItem(_("Data quality"), "clients:quality", Perm.CLIENTS_EDIT),

@@ -86,9 +86,9 @@ MONTHLY_SCHEMA: dict[str, Any] = {
     "revenue": pl.Float64,  # net amount_base
     "margin": pl.Float64,  # amount_base - cost over records with cost
     "contribution": pl.Float64,  # margin where cost known, revenue otherwise
-    "cost_records": pl.Int64,  # records with cost known
-    "purchases": pl.Int64,  # records with a positive amount
-    "records": pl.Int64,
+    "cost_records": pl.Int32,  # records with cost known
+    "purchases": pl.Int32,  # records with a positive amount
+    "records": pl.Int32,
     "last_purchase": pl.Date,  # last date of a positive record in the month
 }
 HISTORY_SCHEMA: dict[str, Any] = {

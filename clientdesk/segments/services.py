@@ -129,7 +129,7 @@ def load_monthly(*, period_end: dt.date, months: int) -> pl.DataFrame:
         workers = min(2, os.cpu_count() or 1) if span > 4_000_000 else 1
         return sqlite_loader.load_monthly(
             path, start=start.isoformat(), end=period_end.isoformat(), workers=workers
-        ).select(list(calc.MONTHLY_SCHEMA))
+        ).select(pl.col(name).cast(dtype) for name, dtype in calc.MONTHLY_SCHEMA.items())
     if _is_sqlite():
         month = (
             "(CAST(substr(date, 1, 4) AS INTEGER) * 12 + CAST(substr(date, 6, 2) AS INTEGER) - 1)"

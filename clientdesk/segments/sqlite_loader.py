@@ -3,8 +3,9 @@
 Measured on 2,000,000 records: SQLite's own GROUP BY (company, month) took ~10 s (a temporary
 B-tree of every row), while scanning the table in rowid order and aggregating in polars took
 ~3 s. So for SQLite the records are read in rowid ranges, each range is reduced to one row per
-company and month at once, and the partial sums are merged as they come; memory stays bounded by
-companies × months. With `workers` > 1 the ranges are read by separate processes (spawned: safe
+company and month at once, and the partial sums are put in buckets by company and summed once
+per bucket at the end; memory stays bounded by companies × months (1M companies / 20M records:
+5.4M monthly rows, 250 MB). With `workers` > 1 the ranges are read by separate processes (spawned: safe
 from threads and Celery workers), each with its own read-only connection.
 PostgreSQL does the GROUP BY itself (services.load_monthly).
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 import sqlite3
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
-from typing import Any
 
 import polars as pl
 
@@ -29,16 +29,17 @@ SQL = """
     FROM clients_revenuerecord
     WHERE id >= ? AND id < ? AND date >= ? AND date <= ?
 """
+BUCKETS = 8
 RAW = {"key": pl.Int64, "amount": pl.Float64, "cost": pl.Float64}
 PARTIAL = {
-    "company_id": pl.Int64,
-    "month": pl.Int32,
+    "company_id": pl.Int32,
+    "month": pl.Int16,
     "revenue": pl.Float64,
     "margin": pl.Float64,
     "contribution": pl.Float64,
-    "cost_records": pl.Int64,
-    "purchases": pl.Int64,
-    "records": pl.Int64,
+    "cost_records": pl.Int32,
+    "purchases": pl.Int32,
+    "records": pl.Int32,
     "last_day": pl.Int32,  # month * 32 + day of the last purchase, for max()
 }
 
@@ -94,7 +95,8 @@ def read_range(
         partials = []
         while rows := cursor.fetchmany(fetch):
             partials.append(_reduce(pl.DataFrame(rows, schema=RAW, orient="row")))
-        return merge(partials).cast(PARTIAL)  # type: ignore[arg-type]
+        out = merge(partials).cast(PARTIAL)  # type: ignore[arg-type]
+        return out.with_columns(bucket=(pl.col("company_id") % BUCKETS).cast(pl.Int8))
     finally:
         con.close()
 
@@ -112,16 +114,13 @@ def load_monthly(
     if lo is None:
         return _finish(pl.DataFrame(schema=PARTIAL))
     ranges = [(a, min(a + chunk, hi + 1)) for a in range(lo, hi + 1, chunk)]
-    running: pl.DataFrame | None = None
-    pending: list[pl.DataFrame] = []
+    # Partial sums go to buckets by company; each bucket is summed once at the end. (Merging
+    # into one running frame re-aggregated millions of rows again and again: 4x slower.)
+    buckets: dict[int, list[pl.DataFrame]] = {b: [] for b in range(BUCKETS)}
 
     def add(part: pl.DataFrame) -> None:
-        nonlocal running
-        pending.append(part)
-        # Merge every few parts: memory stays near one merged frame plus a few partials.
-        if len(pending) >= 3:
-            running = merge([running, *pending] if running is not None else pending)
-            pending.clear()
+        for (bucket,), piece in part.partition_by("bucket", as_dict=True).items():
+            buckets[int(bucket)].append(piece.drop("bucket"))
 
     if workers > 1 and len(ranges) > 1:
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
@@ -131,8 +130,10 @@ def load_monthly(
     else:
         for a, b in ranges:
             add(read_range(path, a, b, start, end))
-    result = merge([running, *pending] if running is not None else pending)
-    return _finish(result)
+    merged = []
+    for bucket in range(BUCKETS):
+        merged.append(merge(buckets.pop(bucket)))
+    return _finish(pl.concat(merged) if merged else pl.DataFrame(schema=PARTIAL))
 
 
 def _finish(frame: pl.DataFrame) -> pl.DataFrame:
@@ -142,8 +143,3 @@ def _finish(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
         last_purchase=pl.when(day.is_not_null()).then(last).otherwise(None).cast(pl.Date)
     ).drop("last_day")
-
-
-def read_args(connection: Any) -> str:
-    """The database file of a Django SQLite connection."""
-    return str(connection.settings_dict["NAME"])

@@ -4,10 +4,11 @@
                                  filters: status, open, assignee (id or "me"), team, company,
                                  service, channel, priority, breached
 - POST requests/                 open a request {company, contact?, service?, channel?,
-                                 priority?, subject, body?, topic?}
+                                 priority?, subject, body?, topic?, attachments?}
 - GET  requests/{id}/            one request with its client-visible messages (and notes)
 - POST requests/{id}/status/     {status, comment?, first_contact?}
-- POST requests/{id}/reply/      {body}  — a reply the client sees, e-mailed after commit
+- POST requests/{id}/reply/      {body, attachments?}  — a reply the client sees, e-mailed
+                                 after commit (multipart/form-data to attach files)
 - POST requests/{id}/notes/      {body}  — an internal note
 - POST requests/{id}/assign/     {assignee: user id or null}
 - POST requests/{id}/classify/   {avoidable_reason: code or null, topic?, priority?}
@@ -142,6 +143,14 @@ class RequestCreateSerializer(AllowListSerializer):
     subject = serializers.CharField(max_length=300)
     body = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
     topic = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    attachments = serializers.ListField(
+        child=serializers.FileField(), required=False, max_length=10, allow_empty=True
+    )
+
+
+def _uploads(files: list[Any]) -> list[tuple[str, Any, int | None]]:
+    """Files as the services take them; size and type are checked there, as for any upload."""
+    return [(f.name or "file", f, f.size) for f in files]
 
 
 class RequestQuery(serializers.Serializer[Any]):
@@ -207,6 +216,7 @@ class RequestListCreate(generics.ListAPIView[ServiceRequest]):
                 body=v.get("body", ""),
                 topic=v.get("topic", ""),
                 source="api",
+                attachments=_uploads(v.get("attachments", [])),
             ),
             by=actor(request),
         )
@@ -305,7 +315,10 @@ class RequestClassify(APIView):
 
 
 class BodyInput(AllowListSerializer):
-    body = serializers.CharField(max_length=100_000)
+    body = serializers.CharField(max_length=100_000, required=False, allow_blank=True)
+    attachments = serializers.ListField(
+        child=serializers.FileField(), required=False, max_length=10, allow_empty=True
+    )
 
 
 class RequestReply(APIView):
@@ -317,11 +330,12 @@ class RequestReply(APIView):
         obj = get_object_or_404(ServiceRequest.objects.select_related("contact", "company"), pk=pk)
         data = BodyInput(data=request.data)
         data.is_valid(raise_exception=True)
-        body, by = data.validated_data["body"], actor(request)
+        body, by = data.validated_data.get("body", ""), actor(request)
         if self.note:
             message = services.request_note(request=obj, body=body, by=by)
         else:
-            message = services.request_reply(request=obj, body=body, by=by)
+            files = _uploads(data.validated_data.get("attachments", []))
+            message = services.request_reply(request=obj, body=body, by=by, attachments=files)
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
 

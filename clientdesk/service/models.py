@@ -571,6 +571,7 @@ class ServiceRequest(models.Model):
                     "first_response_at",
                     "first_response_due",
                     "response_warn_at",
+                    "id",
                 ],
                 condition=models.Q(is_open=True),
                 name="sr_open_overview",

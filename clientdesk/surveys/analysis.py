@@ -266,9 +266,15 @@ def _crosstabs(report: Report, questions: list[Question], data: col.Columns) -> 
                 means = (tab.counts @ vals / tab.counts.sum(axis=1)).tolist()
                 report.crosstabs.append(
                     CrossResult(
-                        q, item, label, attribute, [names[int(g)] for g in tab.groups],
-                        tab.counts.sum(axis=1).tolist(), means, result,
-                    )  # fmt: skip
+                        q,
+                        item,
+                        label,
+                        attribute,
+                        [names[int(g)] for g in tab.groups],
+                        tab.counts.sum(axis=1).tolist(),
+                        means,
+                        result,
+                    )
                 )
     ps = [c.test.p for c in report.crosstabs]
     for c, bh, hm in zip(report.crosstabs, st.benjamini_hochberg(ps), st.holm(ps), strict=True):
@@ -375,7 +381,7 @@ def _waves(report: Report) -> None:
             )
             acc: dict[str, dict[float, int]] = {}
             for r in rows:
-                if r["segment"]:
+                if r["segment"] and r["answers__value"] is not None:
                     acc.setdefault(r["segment"], {})[float(r["answers__value"])] = r["c"]
             segs = {k: st.nps(_counts_to_array(v)) for k, v in acc.items()}
         report.waves.append(Wave(s.pk, s.wave, s.title, nps, csat, segs))
@@ -391,6 +397,13 @@ def _follow_ups(report: Report) -> None:
 def recommend(report: Report) -> list[Recommendation]:
     """Rules from the figures; each recommendation names the figure it rests on."""
     out: list[Recommendation] = []
+    for rule in (_rec_ipa, _rec_waves, _rec_lowest, _rec_gaps, _rec_drivers, _rec_scales):
+        out.extend(rule(report))
+    return sorted(out, key=lambda r: r.priority)
+
+
+def _rec_ipa(report: Report) -> list[Recommendation]:
+    out = []
     for p in sorted(
         (p for p in report.ipa_points if p.quadrant == st.Quadrant.CONCENTRATE),
         key=lambda p: p.performance,
@@ -404,53 +417,80 @@ def recommend(report: Report) -> list[Recommendation]:
                 1,
             )
         )
-    if len(report.waves) >= 2:
-        current = next((w for w in report.waves if w.survey_id == report.survey.pk), None)
-        earlier = [w for w in report.waves if w.wave < (current.wave if current else 0)]
-        if current and earlier:
-            prev = earlier[-1]
-            if current.nps and prev.nps and current.nps.n and prev.nps.n:
-                diff, p = st.nps_difference(prev.nps, current.nps)
-                if diff < 0 and p < ALPHA:
-                    out.append(
-                        Recommendation(
-                            _("NPS fell significantly since wave %(w)s: find out why with the "
-                              "detractors' open answers.") % {"w": prev.wave},  # fmt: skip
-                            _("NPS %(a).0f → %(b).0f, p = %(p).3f.")
-                            % {"a": prev.nps.nps, "b": current.nps.nps, "p": p},
-                            1,
-                        )
+    return out
+
+
+def _rec_waves(report: Report) -> list[Recommendation]:
+    out: list[Recommendation] = []
+    current = next((w for w in report.waves if w.survey_id == report.survey.pk), None)
+    earlier = [w for w in report.waves if current and w.wave < current.wave]
+    if current is None or not earlier:
+        return out
+    prev = earlier[-1]
+    if current.nps and prev.nps and current.nps.n and prev.nps.n:
+        diff, p = st.nps_difference(prev.nps, current.nps)
+        if diff < 0 and p < ALPHA:
+            out.append(
+                Recommendation(
+                    _(
+                        "NPS fell significantly since wave %(w)s: find out why with the "
+                        "detractors' open answers."
                     )
-            for seg, now in sorted(current.segments_nps.items()):
-                before = prev.segments_nps.get(seg)
-                if before is None or before.n < MIN_GROUP or now.n < MIN_GROUP:
-                    continue
-                diff, p = st.nps_difference(before, now)
-                if diff <= -10:
-                    out.append(
-                        Recommendation(
-                            _("Segment %(s)s: NPS fell by %(d).0f points; review its service "
-                              "level and call its detractors.") % {"s": seg, "d": -diff},  # fmt: skip
-                            _("NPS %(a).0f (n = %(na)s) → %(b).0f (n = %(nb)s), p = %(p).3f.")
-                            % {"a": before.nps, "na": before.n, "b": now.nps, "nb": now.n, "p": p},
-                            1 if p < ALPHA else 2,
-                        )
+                    % {"w": prev.wave},
+                    _("NPS %(a).0f → %(b).0f, p = %(p).3f.")
+                    % {"a": prev.nps.nps, "b": current.nps.nps, "p": p},
+                    1,
+                )
+            )
+    for seg, now in sorted(current.segments_nps.items()):
+        before = prev.segments_nps.get(seg)
+        if before is None or before.n < MIN_GROUP or now.n < MIN_GROUP:
+            continue
+        diff, p = st.nps_difference(before, now)
+        if diff <= -10:
+            out.append(
+                Recommendation(
+                    _(
+                        "Segment %(s)s: NPS fell by %(d).0f points; review its service "
+                        "level and call its detractors."
                     )
+                    % {"s": seg, "d": -diff},
+                    _("NPS %(a).0f (n = %(na)s) → %(b).0f (n = %(nb)s), p = %(p).3f.")
+                    % {"a": before.nps, "na": before.n, "b": now.nps, "nb": now.n, "p": p},
+                    1 if p < ALPHA else 2,
+                )
+            )
+    return out
+
+
+def _rec_lowest(report: Report) -> list[Recommendation]:
+    out = []
     rated = [
-        qs for qs in report.questions
+        qs
+        for qs in report.questions
         if qs.mean is not None and qs.question.role == QuestionRole.PERFORMANCE and qs.n
-    ]  # fmt: skip
+    ]
     for qs in sorted(rated, key=lambda s: s.mean.value if s.mean else 0)[:3]:
         assert qs.mean is not None
         out.append(
             Recommendation(
                 _("Lowest-rated service attribute: “%(a)s”.") % {"a": qs.question.attribute},
                 _("%(code)s: mean %(m).2f (95%% CI %(l).2f–%(h).2f), n = %(n)s.")
-                % {"code": qs.question.code, "m": qs.mean.value, "l": qs.mean.low,
-                   "h": qs.mean.high, "n": qs.mean.n},  # fmt: skip
+                % {
+                    "code": qs.question.code,
+                    "m": qs.mean.value,
+                    "l": qs.mean.low,
+                    "h": qs.mean.high,
+                    "n": qs.mean.n,
+                },
                 2,
             )
         )
+    return out
+
+
+def _rec_gaps(report: Report) -> list[Recommendation]:
+    out = []
     for gap in sorted(report.gaps, key=lambda g: g.gap)[:2]:
         if gap.gap < 0 and gap.p < ALPHA:
             out.append(
@@ -461,6 +501,11 @@ def recommend(report: Report) -> list[Recommendation]:
                     2,
                 )
             )
+    return out
+
+
+def _rec_drivers(report: Report) -> list[Recommendation]:
+    out = []
     for name, result in report.drivers.items():
         if result.shares and not math.isnan(result.r2):
             best = int(np.nanargmax(result.weights))
@@ -473,18 +518,26 @@ def recommend(report: Report) -> list[Recommendation]:
                     2,
                 )
             )
+    return out
+
+
+def _rec_scales(report: Report) -> list[Recommendation]:
+    out = []
     for name, alpha, n, k in report.scales:
         if not math.isnan(alpha) and alpha < 0.7:
             out.append(
                 Recommendation(
-                    _("Scale “%(s)s” is not reliable enough; revise its items before the next "
-                      "wave.") % {"s": name},  # fmt: skip
+                    _(
+                        "Scale “%(s)s” is not reliable enough; revise its items before the next "
+                        "wave."
+                    )
+                    % {"s": name},
                     _("Cronbach's α = %(a).2f over %(k)s items, n = %(n)s.")
                     % {"a": alpha, "k": k, "n": n},
                     3,
                 )
             )
-    return sorted(out, key=lambda r: r.priority)
+    return out
 
 
 def summary_for_bench(report: Report) -> dict[str, Any]:

@@ -67,11 +67,14 @@ def page_context(
                 "name": answering.field_name(q),
                 "options": q.options_in(lang),
                 "rows": [
-                    {"label": label, "name": answering.field_name(q, r),
-                     "value": list(values.get(answering.field_name(q, r), [])),
-                     "error": errors.get(answering.field_name(q, r), "")}
+                    {
+                        "label": label,
+                        "name": answering.field_name(q, r),
+                        "value": list(values.get(answering.field_name(q, r), [])),
+                        "error": errors.get(answering.field_name(q, r), ""),
+                    }
                     for r, label in rows
-                ],  # fmt: skip
+                ],
                 "value": list(values.get(answering.field_name(q), [])),
                 "error": errors.get(answering.field_name(q), ""),
             }
@@ -123,16 +126,18 @@ def _handle(
                 invitation=invitation,
             )
             if result.submitted:
-                return render(request, "surveys/thanks.html",
-                              {"title": _("Thank you"), "lang": lang})  # fmt: skip
+                return render(
+                    request, "surveys/thanks.html", {"title": _("Thank you"), "lang": lang}
+                )
             if not result.errors:
                 return redirect(action_url)
             errors, page = result.errors, result.page
             values = {k: request.POST.getlist(k) for k in request.POST}
         else:
             values = _saved_values(response)
-        ctx = page_context(survey, questions, page, values, errors, lang,
-                           services.answers_by_code(response))  # fmt: skip
+        ctx = page_context(
+            survey, questions, page, values, errors, lang, services.answers_by_code(response)
+        )
         ctx.update({"title": survey.title_in(lang), "action_url": action_url})
         return render(request, "surveys/answer.html", ctx, status=400 if errors else 200)
 
@@ -145,8 +150,12 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = services.invitation_for_token(token)
     except services.LinkError as exc:
-        return render(request, "surveys/link_error.html", {"title": _("Survey"), "message": str(exc)},
-                      status=410 if "expired" in str(exc) or "received" in str(exc) else 404)  # fmt: skip
+        return render(
+            request,
+            "surveys/link_error.html",
+            {"title": _("Survey"), "message": str(exc)},
+            status=410 if exc.gone else 404,
+        )
     return _handle(request, invitation, token, Response.Channel.LINK, request.path)
 
 
@@ -173,6 +182,10 @@ def portal_answer(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.invitation_for_token(invitation.token)
     except services.LinkError as exc:
-        return render(request, "surveys/link_error.html", {"title": _("Survey"), "message": str(exc)},
-                      status=410)  # fmt: skip
+        return render(
+            request,
+            "surveys/link_error.html",
+            {"title": _("Survey"), "message": str(exc)},
+            status=410,
+        )
     return _handle(request, invitation, invitation.token, Response.Channel.PORTAL, request.path)

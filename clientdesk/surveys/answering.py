@@ -104,9 +104,7 @@ def _number(raw: str, allowed: list[int], question: Question) -> int:
                 _("Choose a whole number from %(low)s to %(high)s.")
                 % {"low": allowed[0], "high": allowed[-1]}
             )
-        raise AnswerError(
-            _("Choose one of the options (1 to %(n)s).") % {"n": len(allowed) or 1}
-        )
+        raise AnswerError(_("Choose one of the options (1 to %(n)s).") % {"n": len(allowed) or 1})
     return int(number)
 
 

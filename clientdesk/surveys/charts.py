@@ -15,8 +15,14 @@ from . import statistics as st
 COLORS = {"bar": "#3b6ea5", "muted": "#8a94a6", "bad": "#c0392b", "good": "#2e7d32"}
 
 
-def bars(labels: Sequence[str], values: Sequence[float], *, unit: str = "", width: int = 420,
-         title: str = "") -> SafeString:  # fmt: skip
+def bars(
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    unit: str = "",
+    width: int = 420,
+    title: str = "",
+) -> SafeString:
     """Horizontal bars, one per label, with the value written at the end."""
     row, left = 22, 150
     height = row * len(labels) + 10
@@ -48,8 +54,13 @@ QUADRANT_LABELS = {
 }
 
 
-def ipa(points: Sequence[st.IpaPoint], cuts: tuple[float, float], labels: dict[str, str],
-        *, size: int = 420) -> SafeString:  # fmt: skip
+def ipa(
+    points: Sequence[st.IpaPoint],
+    cuts: tuple[float, float],
+    labels: dict[str, str],
+    *,
+    size: int = 420,
+) -> SafeString:
     """Performance on x, importance on y, cross-hairs at the means."""
     if not points:
         return mark_safe("")
@@ -102,8 +113,15 @@ def ipa(points: Sequence[st.IpaPoint], cuts: tuple[float, float], labels: dict[s
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
 
 
-def trend(labels: Sequence[str], values: Sequence[float], lows: Sequence[float],
-          highs: Sequence[float], *, width: int = 420, height: int = 180) -> SafeString:  # fmt: skip
+def trend(
+    labels: Sequence[str],
+    values: Sequence[float],
+    lows: Sequence[float],
+    highs: Sequence[float],
+    *,
+    width: int = 420,
+    height: int = 180,
+) -> SafeString:
     """A line through the waves with the 95 % interval as whiskers (NPS, −100..100)."""
     if not values:
         return mark_safe("")
@@ -136,7 +154,8 @@ def trend(labels: Sequence[str], values: Sequence[float], lows: Sequence[float],
             f"{escape(label)}</text>"
         )
     if len(points) > 1:
-        parts.insert(2, f'<polyline points="{" ".join(points)}" fill="none" '
-                        f'stroke="{COLORS["bar"]}"/>')  # fmt: skip
+        parts.insert(
+            2, f'<polyline points="{" ".join(points)}" fill="none" stroke="{COLORS["bar"]}"/>'
+        )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped

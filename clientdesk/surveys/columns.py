@@ -9,13 +9,16 @@ The two aggregates walk the same rows in the same order, so ids and values stay 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db import connection
+from django.db import connection, connections
 
 ATTRIBUTES = ("segment", "industry", "size_band", "role", "channel")
+PARALLEL_READS = 4
 
 
 @dataclass
@@ -46,7 +49,48 @@ def _concat(expr: str) -> str:
 def _parse(text: str | None, dtype: type) -> np.ndarray:
     if not text:
         return np.empty(0, dtype=dtype)
-    return np.array(text.split(","), dtype=dtype)
+    # Text mode of fromstring (sep given) parses in C, ten times faster than split().
+    return np.fromstring(text, dtype=dtype, sep=",")
+
+
+def _values_sql(count: int) -> str:
+    placeholders = ", ".join(["%s"] * count)
+    return (
+        f"SELECT question_id, item, {_concat('response_id')}, {_concat('value')} "  # noqa: S608
+        f"FROM surveys_answer WHERE question_id IN ({placeholders}) "
+        "AND value IS NOT NULL GROUP BY question_id, item"
+    )
+
+
+Raw = tuple[int, int, np.ndarray, np.ndarray]
+
+
+def _fetch(question_ids: list[int]) -> list[Raw]:
+    with connection.cursor() as cur:
+        cur.execute(_values_sql(len(question_ids)), question_ids)
+        return [
+            (int(q), int(i), _parse(r, np.int64), _parse(v, np.int64))
+            for q, i, r, v in cur.fetchall()
+        ]
+
+
+def _fetch_in_thread(question_ids: list[int]) -> list[Raw]:
+    try:
+        return _fetch(question_ids)
+    finally:
+        connections.close_all()  # this thread's own connection
+
+
+def _read_values(question_ids: list[int]) -> list[Raw]:
+    """Each question's values. Questions are read in parallel threads, each with its own
+    connection (the database does the work with the GIL released), unless the caller is inside
+    a transaction: other connections could not see its uncommitted rows."""
+    workers = min(PARALLEL_READS, len(question_ids), os.cpu_count() or 1)
+    if workers < 2 or connection.in_atomic_block:
+        return _fetch(question_ids)
+    chunks = [question_ids[i::workers] for i in range(workers)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return [raw for part in pool.map(_fetch_in_thread, chunks) for raw in part]
 
 
 def load(survey_id: int, question_ids: Sequence[int], text_ids: Sequence[int] = ()) -> Columns:
@@ -59,31 +103,29 @@ def load(survey_id: int, question_ids: Sequence[int], text_ids: Sequence[int] = 
         )
         combos = cur.fetchall()
         parts = [_parse(row[-1], np.int64) for row in combos]
-        ids = np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+        if parts:
+            flat = np.concatenate(parts)
+            combo = np.repeat(np.arange(len(parts)), [p.size for p in parts])
+            order = np.argsort(flat, kind="stable")
+            ids, combo = flat[order], combo[order]
+        else:
+            ids, combo = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         cols = Columns(ids)
         for a, name in enumerate(ATTRIBUTES):
             labels = sorted({row[a] or "" for row in combos} - {""})
             index = {label: i for i, label in enumerate(labels)}
-            codes = np.full(ids.size, -1, dtype=np.int32)
-            for row, part in zip(combos, parts, strict=True):
-                if row[a]:
-                    codes[np.searchsorted(ids, part)] = index[row[a]]
-            cols.attributes[name] = (labels, codes)
-        if question_ids and ids.size:
-            placeholders = ", ".join(["%s"] * len(question_ids))
-            cur.execute(
-                f"SELECT question_id, item, {_concat('response_id')}, {_concat('value')} "  # noqa: S608
-                f"FROM surveys_answer WHERE question_id IN ({placeholders}) "
-                "AND value IS NOT NULL GROUP BY question_id, item",
-                list(question_ids),
+            # Code of this attribute for each combination, then for each response.
+            per_combo = np.array(
+                [index.get(row[a] or "", -1) for row in combos] or [-1], dtype=np.int32
             )
-            for qid, item, id_text, value_text in cur.fetchall():
-                rids, vals = _parse(id_text, np.int64), _parse(value_text, np.int64)
+            cols.attributes[name] = (labels, per_combo[combo])
+        if question_ids and ids.size:
+            for qid, item, rids, vals in _read_values(list(question_ids)):
                 pos = np.searchsorted(ids, rids).clip(max=ids.size - 1)
                 ok = ids[pos] == rids  # drops answers of unsubmitted responses
                 column = np.full(ids.size, np.nan)
                 column[pos[ok]] = vals[ok]
-                cols.values[(int(qid), int(item))] = column
+                cols.values[(qid, item)] = column
         if text_ids and ids.size:
             placeholders = ", ".join(["%s"] * len(text_ids))
             cur.execute(

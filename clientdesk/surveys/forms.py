@@ -49,8 +49,9 @@ class QuestionForm(forms.Form):
         help_text=_("One per line, as options."),
     )
     required = forms.BooleanField(label=_("Required"), required=False)
-    role = forms.ChoiceField(label=_("Role in analysis"), choices=QuestionRole.choices,
-                             required=False)  # fmt: skip
+    role = forms.ChoiceField(
+        label=_("Role in analysis"), choices=QuestionRole.choices, required=False
+    )
     attribute = forms.CharField(label=_("Service attribute"), max_length=100, required=False)
     dimension = forms.ChoiceField(
         label=_("SERVQUAL dimension"),
@@ -64,8 +65,16 @@ class QuestionForm(forms.Form):
     show_if_op = forms.ChoiceField(
         label=_("comparison"),
         required=False,
-        choices=[("", "—"), ("<=", "≤"), ("<", "<"), ("=", "="), ("!=", "≠"), (">=", "≥"),
-                 (">", ">"), ("contains", _("includes option"))],  # fmt: skip
+        choices=[
+            ("", "—"),
+            ("<=", "≤"),
+            ("<", "<"),
+            ("=", "="),
+            ("!=", "≠"),
+            (">=", "≥"),
+            (">", ">"),
+            ("contains", _("includes option")),
+        ],
     )
     show_if_value = forms.IntegerField(label=_("value"), required=False)
 
@@ -83,8 +92,11 @@ class QuestionForm(forms.Form):
         d = self.cleaned_data
         show_if = None
         if d.get("show_if_question"):
-            show_if = {"question": d["show_if_question"], "op": d["show_if_op"],
-                       "value": d["show_if_value"]}  # fmt: skip
+            show_if = {
+                "question": d["show_if_question"],
+                "op": d["show_if_op"],
+                "value": d["show_if_value"],
+            }
         return services.QuestionInput(
             kind=d["kind"],
             text=d["text"],
@@ -113,12 +125,15 @@ class AudienceForm(forms.Form):
         label=_("Channel"), choices=[("email", _("E-mail")), ("portal", _("Client portal"))]
     )
     rule_segment = forms.ModelChoiceField(
-        label=_("Segment"), queryset=RuleSegment.objects.none(), required=False,
+        label=_("Segment"),
+        queryset=RuleSegment.objects.none(),
+        required=False,
         empty_label=_("All companies"),
-    )  # fmt: skip
+    )
     abc = forms.ChoiceField(
-        label=_("ABC class"), required=False, choices=[("", "—"), ("A", "A"), ("B", "B"),
-                                                       ("C", "C")]  # fmt: skip
+        label=_("ABC class"),
+        required=False,
+        choices=[("", "—"), ("A", "A"), ("B", "B"), ("C", "C")],
     )
     roles = forms.MultipleChoiceField(
         label=_("Role in decisions"),
@@ -139,7 +154,9 @@ class AudienceForm(forms.Form):
 
         field = self.fields["rule_segment"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = rule_segments_visible(user) if user is not None else RuleSegment.objects.none()
+        field.queryset = (
+            rule_segments_visible(user) if user is not None else RuleSegment.objects.none()
+        )
 
     def to_input(self) -> services.AudienceInput:
         d = self.cleaned_data

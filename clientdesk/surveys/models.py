@@ -82,10 +82,14 @@ class Survey(models.Model):
         return self.title
 
     def title_in(self, language: str | None = None) -> str:
-        return self.title_en if (language or get_language()) == "en" and self.title_en else self.title
+        return (
+            self.title_en if (language or get_language()) == "en" and self.title_en else self.title
+        )
 
     def intro_in(self, language: str | None = None) -> str:
-        return self.intro_en if (language or get_language()) == "en" and self.intro_en else self.intro
+        return (
+            self.intro_en if (language or get_language()) == "en" and self.intro_en else self.intro
+        )
 
 
 class QuestionKind(models.TextChoices):
@@ -279,10 +283,17 @@ class Response(models.Model):
             models.Index(fields=["survey", "submitted_at"]),
             # Covers the cross-tabulation read: grouped by these without sorting a million rows.
             models.Index(
-                fields=["survey", "segment", "industry", "size_band", "role", "channel",
-                        "submitted_at"],
+                fields=[
+                    "survey",
+                    "segment",
+                    "industry",
+                    "size_band",
+                    "role",
+                    "channel",
+                    "submitted_at",
+                ],
                 name="response_attributes",
-            ),  # fmt: skip
+            ),
         ]
 
     def __str__(self) -> str:
@@ -309,7 +320,9 @@ class Answer(models.Model):
         # The analysis reads one question at a time; covering the values keeps that read
         # sequential instead of one table page per answer (see columns.py).
         indexes = [
-            models.Index(fields=["question", "item", "response", "value"], name="answer_by_question")
+            models.Index(
+                fields=["question", "item", "response", "value"], name="answer_by_question"
+            )
         ]
 
     def __str__(self) -> str:

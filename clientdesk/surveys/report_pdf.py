@@ -12,21 +12,23 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on a server
 
-import matplotlib.pyplot as plt  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from django.utils.translation import gettext as _  # noqa: E402
-from fpdf import FPDF  # noqa: E402
+import matplotlib.pyplot as plt
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from fpdf import FPDF
 
-from . import statistics as st  # noqa: E402
-from .analysis import ATTRIBUTE_LABELS, Report  # noqa: E402
-from .charts import QUADRANT_LABELS  # noqa: E402
+from . import statistics as st
+from .analysis import ATTRIBUTE_LABELS, Report
+from .charts import QUADRANT_LABELS
 
 FONT_DIR = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
 
 
 def _fmt(value: float, digits: int = 1) -> str:
-    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else (
-        f"{value:.{digits}f}"
+    return (
+        "—"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else (f"{value:.{digits}f}")
     )
 
 
@@ -92,21 +94,51 @@ def _ipa(report: Report) -> Any:
     for p in report.ipa_points:
         color = "#c0392b" if p.quadrant == st.Quadrant.CONCENTRATE else "#3b6ea5"
         ax.scatter(p.performance, p.importance, color=color)
-        ax.annotate(p.attribute[:20], (p.performance, p.importance), fontsize=8,
-                    xytext=(4, 2), textcoords="offset points")  # fmt: skip
+        ax.annotate(
+            p.attribute[:20],
+            (p.performance, p.importance),
+            fontsize=8,
+            xytext=(4, 2),
+            textcoords="offset points",
+        )
     i_cut, p_cut = report.ipa_cuts
     ax.axhline(i_cut, color="#99a", lw=1)
     ax.axvline(p_cut, color="#99a", lw=1)
     ax.set_xlabel(_("Performance"))
     ax.set_ylabel(_("Importance"))
-    ax.text(0.02, 0.97, str(QUADRANT_LABELS[st.Quadrant.CONCENTRATE]), transform=ax.transAxes,
-            va="top", color="#c0392b", fontsize=8)  # fmt: skip
-    ax.text(0.98, 0.97, str(QUADRANT_LABELS[st.Quadrant.KEEP_UP]), transform=ax.transAxes,
-            va="top", ha="right", fontsize=8)  # fmt: skip
-    ax.text(0.02, 0.03, str(QUADRANT_LABELS[st.Quadrant.LOW_PRIORITY]), transform=ax.transAxes,
-            fontsize=8)  # fmt: skip
-    ax.text(0.98, 0.03, str(QUADRANT_LABELS[st.Quadrant.OVERKILL]), transform=ax.transAxes,
-            ha="right", fontsize=8)  # fmt: skip
+    ax.text(
+        0.02,
+        0.97,
+        str(QUADRANT_LABELS[st.Quadrant.CONCENTRATE]),
+        transform=ax.transAxes,
+        va="top",
+        color="#c0392b",
+        fontsize=8,
+    )
+    ax.text(
+        0.98,
+        0.97,
+        str(QUADRANT_LABELS[st.Quadrant.KEEP_UP]),
+        transform=ax.transAxes,
+        va="top",
+        ha="right",
+        fontsize=8,
+    )
+    ax.text(
+        0.02,
+        0.03,
+        str(QUADRANT_LABELS[st.Quadrant.LOW_PRIORITY]),
+        transform=ax.transAxes,
+        fontsize=8,
+    )
+    ax.text(
+        0.98,
+        0.03,
+        str(QUADRANT_LABELS[st.Quadrant.OVERKILL]),
+        transform=ax.transAxes,
+        ha="right",
+        fontsize=8,
+    )
     return fig
 
 
@@ -115,8 +147,10 @@ def _trend(report: Report) -> Any:
     waves = [w for w in report.waves if w.nps and w.nps.n]
     xs = [w.wave for w in waves]
     ys = [w.nps.nps for w in waves if w.nps]
-    err = [[w.nps.nps - w.nps.low for w in waves if w.nps],
-           [w.nps.high - w.nps.nps for w in waves if w.nps]]  # fmt: skip
+    err = [
+        [w.nps.nps - w.nps.low for w in waves if w.nps],
+        [w.nps.high - w.nps.nps for w in waves if w.nps],
+    ]
     ax.errorbar(xs, ys, yerr=err, marker="o", capsize=4, color="#3b6ea5")
     ax.set_xticks(xs)
     ax.set_xlabel(_("Wave"))
@@ -129,23 +163,44 @@ def render(report: Report) -> bytes:
     pdf = _Pdf(survey.title)
     pdf.add_page()
     pdf.heading(_("Research report: %(t)s") % {"t": survey.title}, 15)
-    pdf.para(_("Prepared %(d)s from %(n)s submitted responses.")
-          % {"d": timezone.localdate().strftime("%d.%m.%Y"), "n": report.n})  # fmt: skip
+    pdf.para(
+        _("Prepared %(d)s from %(n)s submitted responses.")
+        % {"d": timezone.localdate().strftime("%d.%m.%Y"), "n": report.n}
+    )
 
     pdf.heading("1. " + _("Goal and method"))
-    pdf.para(survey.goal or _("Measure corporate clients' satisfaction and loyalty, find what "
-                           "drives them and what to improve first."))  # fmt: skip
-    pdf.para(_("NPS with a 95 % Wald interval; CSAT (share of 4-5) with a Wilson interval; CES mean "
+    pdf.para(
+        survey.goal
+        or _(
+            "Measure corporate clients' satisfaction and loyalty, find what "
+            "drives them and what to improve first."
+        )
+    )
+    pdf.para(
+        _(
+            "NPS with a 95 % Wald interval; CSAT (share of 4-5) with a Wilson interval; CES mean "
             "with a t interval. Group differences: chi-square / Fisher, Mann-Whitney U, "
             "Kruskal-Wallis, adjusted by Benjamini-Hochberg. Cronbach's alpha; SERVQUAL gaps "
             "with paired t-tests; importance-performance analysis; driver analysis by "
             "standardised regression and relative weights. Every figure names its question "
-            "code and n."))  # fmt: skip
+            "code and n."
+        )
+    )
+    _sample(pdf, report)
+    _headline(pdf, report)
+    _models(pdf, report)
+    _scales_and_groups(pdf, report)
+    _recommendations(pdf, report)
+    return bytes(pdf.output())
 
+
+def _sample(pdf: _Pdf, report: Report) -> None:
     pdf.heading("2. " + _("Sample and response"))
     rate = _fmt(report.response_rate) + " %" if report.invited else "—"
-    pdf.para(_("Invited: %(i)s. Started: %(s)s. Submitted: %(n)s. Response rate: %(r)s.")
-          % {"i": report.invited, "s": report.started, "n": report.n, "r": rate})  # fmt: skip
+    pdf.para(
+        _("Invited: %(i)s. Started: %(s)s. Submitted: %(n)s. Response rate: %(r)s.")
+        % {"i": report.invited, "s": report.started, "n": report.n, "r": rate}
+    )
     for name, rates in report.rates.items():
         if len(rates) < 2:
             continue
@@ -155,67 +210,131 @@ def render(report: Report) -> bytes:
             [70, 30, 30, 25],
         )
 
+
+def _headline(pdf: _Pdf, report: Report) -> None:
     pdf.heading("3. " + _("Findings"))
     rows = []
     if report.nps and report.nps_question:
-        rows.append(["NPS", _fmt(report.nps.nps), f"{_fmt(report.nps.low)} … "
-                     f"{_fmt(report.nps.high)}", str(report.nps.n),
-                     report.nps_question.code])  # fmt: skip
+        rows.append(
+            [
+                "NPS",
+                _fmt(report.nps.nps),
+                f"{_fmt(report.nps.low)} … {_fmt(report.nps.high)}",
+                str(report.nps.n),
+                report.nps_question.code,
+            ]
+        )
     if report.csat and report.csat_question:
-        rows.append(["CSAT, %", _fmt(report.csat.value), f"{_fmt(report.csat.low)} … "
-                     f"{_fmt(report.csat.high)}", str(report.csat.n),
-                     report.csat_question.code])  # fmt: skip
+        rows.append(
+            [
+                "CSAT, %",
+                _fmt(report.csat.value),
+                f"{_fmt(report.csat.low)} … {_fmt(report.csat.high)}",
+                str(report.csat.n),
+                report.csat_question.code,
+            ]
+        )
     if report.ces and report.ces_question:
-        rows.append(["CES", _fmt(report.ces.value, 2), f"{_fmt(report.ces.low, 2)} … "
-                     f"{_fmt(report.ces.high, 2)}", str(report.ces.n),
-                     report.ces_question.code])  # fmt: skip
+        rows.append(
+            [
+                "CES",
+                _fmt(report.ces.value, 2),
+                f"{_fmt(report.ces.low, 2)} … {_fmt(report.ces.high, 2)}",
+                str(report.ces.n),
+                report.ces_question.code,
+            ]
+        )
     if rows:
         pdf.grid(["", _("Value"), "95 % CI", "n", _("Question")], rows, [35, 30, 50, 25, 30])
     if report.nps_by_segment:
-        pdf.figure(_bar([s for s, _r in report.nps_by_segment],
-                        [r.nps for _s, r in report.nps_by_segment], _("NPS by segment")),
-                   width=150)  # fmt: skip
+        pdf.figure(
+            _bar(
+                [s for s, _r in report.nps_by_segment],
+                [r.nps for _s, r in report.nps_by_segment],
+                _("NPS by segment"),
+            ),
+            width=150,
+        )
     if len(report.waves) > 1:
         pdf.heading(_("Trend across waves"), 11)
         pdf.figure(_trend(report), width=140)
+
+
+def _models(pdf: _Pdf, report: Report) -> None:
     if report.ipa_points:
         pdf.heading(_("Importance-performance analysis"), 11)
         pdf.figure(_ipa(report), width=140)
         pdf.grid(
             [_("Attribute"), _("Importance"), _("Performance"), "n", _("Quadrant")],
-            [[p.attribute, _fmt(p.importance, 2), _fmt(p.performance, 2), str(p.n),
-              str(QUADRANT_LABELS[p.quadrant])] for p in report.ipa_points],  # fmt: skip
+            [
+                [
+                    p.attribute,
+                    _fmt(p.importance, 2),
+                    _fmt(p.performance, 2),
+                    str(p.n),
+                    str(QUADRANT_LABELS[p.quadrant]),
+                ]
+                for p in report.ipa_points
+            ],
             [50, 25, 25, 15, 55],
         )
     for name, d in report.drivers.items():
-        pdf.heading(_("What drives %(q)s (R² = %(r)s, n = %(n)s)")
-              % {"q": name, "r": _fmt(d.r2, 2), "n": d.n}, 11)  # fmt: skip
+        pdf.heading(
+            _("What drives %(q)s (R² = %(r)s, n = %(n)s)")
+            % {"q": name, "r": _fmt(d.r2, 2), "n": d.n},
+            11,
+        )
         pdf.grid(
             [_("Attribute"), "β", "p", _("weight, % R²")],
-            [[n, _fmt(b, 3), _fmt(p, 4), _fmt(100 * s)]
-             for n, b, p, s in zip(d.names, d.betas, d.p_values, d.shares, strict=False)],  # fmt: skip
+            [
+                [n, _fmt(b, 3), _fmt(p, 4), _fmt(100 * s)]
+                for n, b, p, s in zip(d.names, d.betas, d.p_values, d.shares, strict=False)
+            ],
             [60, 30, 30, 40],
         )
+
+
+def _scales_and_groups(pdf: _Pdf, report: Report) -> None:
     if report.gaps:
         pdf.heading(_("SERVQUAL gaps (perception − expectation)"), 11)
         pdf.grid(
             [_("Dimension"), "E", "P", _("Gap"), "95 % CI", "p", "n"],
-            [[g.dimension, _fmt(g.expectation, 2), _fmt(g.perception, 2), _fmt(g.gap, 2),
-              f"{_fmt(g.low, 2)} … {_fmt(g.high, 2)}", _fmt(g.p, 4), str(g.n)]
-             for g in report.gaps],  # fmt: skip
+            [
+                [
+                    g.dimension,
+                    _fmt(g.expectation, 2),
+                    _fmt(g.perception, 2),
+                    _fmt(g.gap, 2),
+                    f"{_fmt(g.low, 2)} … {_fmt(g.high, 2)}",
+                    _fmt(g.p, 4),
+                    str(g.n),
+                ]
+                for g in report.gaps
+            ],
             [40, 18, 18, 20, 40, 22, 18],
         )
     if report.scales:
-        pdf.grid([_("Scale"), _("Items"), "Cronbach's α", "n"],
-                  [[n, str(k), _fmt(a, 3), str(m)] for n, a, m, k in report.scales],
-                  [70, 25, 35, 25])  # fmt: skip
+        pdf.grid(
+            [_("Scale"), _("Items"), "Cronbach's α", "n"],
+            [[n, str(k), _fmt(a, 3), str(m)] for n, a, m, k in report.scales],
+            [70, 25, 35, 25],
+        )
     significant = [c for c in report.crosstabs if c.significant]
     pdf.heading(_("Differences between groups (significant after Benjamini-Hochberg)"), 11)
     pdf.grid(
         [_("Question"), _("By"), _("Test"), "p (BH)", _("Effect"), "n"],
-        [[c.label, str(ATTRIBUTE_LABELS.get(c.attribute, c.attribute)), c.test.test,
-          _fmt(c.p_bh, 4), f"{c.test.effect_name} {_fmt(c.test.effect, 3)}", str(c.test.n)]
-         for c in significant[:40]] or [["—", "", "", "", "", ""]],  # fmt: skip
+        [
+            [
+                c.label,
+                str(ATTRIBUTE_LABELS.get(c.attribute, c.attribute)),
+                c.test.test,
+                _fmt(c.p_bh, 4),
+                f"{c.test.effect_name} {_fmt(c.test.effect, 3)}",
+                str(c.test.n),
+            ]
+            for c in significant[:40]
+        ]
+        or [["—", "", "", "", "", ""]],
         [55, 35, 22, 18, 45, 15],
     )
     for q in report.text_questions:
@@ -223,6 +342,9 @@ def render(report: Report) -> bytes:
         if terms:
             pdf.heading(_("Open answers, frequent terms: %(c)s") % {"c": q.code}, 11)
             pdf.para(", ".join(f"{t.term} ({t.count})" for t in terms))
+
+
+def _recommendations(pdf: _Pdf, report: Report) -> None:
     pdf.add_page()
     pdf.heading("4. " + _("Recommendations"))
     for i, rec in enumerate(report.recommendations, start=1):
@@ -235,7 +357,15 @@ def render(report: Report) -> bytes:
         pdf.para(_("The figures give no clear priority yet; collect more responses."))
     pdf.heading("5. " + _("Closed loop"))
     f = report.follow_ups
-    pdf.para(_("%(t)s detractors and low scores were followed up: %(r)s resolved, %(c)s closed, "
-            "%(o)s open.") % {"t": f.get("total", 0), "r": f.get("resolved", 0),
-                              "c": f.get("closed", 0), "o": f.get("open", 0)})  # fmt: skip
-    return bytes(pdf.output())
+    pdf.para(
+        _(
+            "%(t)s detractors and low scores were followed up: %(r)s resolved, %(c)s closed, "
+            "%(o)s open."
+        )
+        % {
+            "t": f.get("total", 0),
+            "r": f.get("resolved", 0),
+            "c": f.get("closed", 0),
+            "o": f.get("open", 0),
+        }
+    )

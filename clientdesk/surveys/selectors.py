@@ -76,16 +76,19 @@ def follow_ups_of(survey: Survey) -> QuerySet[FollowUp]:
 
 
 def responses_of(
-    survey: Survey, *, question: Question | None = None, value: float | None = None,
+    survey: Survey,
+    *,
+    question: Question | None = None,
+    value: float | None = None,
     ids: Iterable[int] | None = None,
-) -> QuerySet[Response]:  # fmt: skip
+) -> QuerySet[Response]:
     """Submitted responses, optionally those that gave `value` to `question` (the report links
     every figure here, so the reader can see the answers behind it)."""
     qs = Response.objects.filter(survey=survey, submitted_at__isnull=False)
     if question is not None:
         answers = Answer.objects.filter(question=question)
         if value is not None:
-            answers = answers.filter(value=value)
+            answers = answers.filter(value=int(value))
         qs = qs.filter(pk__in=answers.values("response_id"))
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
@@ -109,6 +112,7 @@ def portal_invitations(contact_id: int | None) -> QuerySet[Invitation]:
             contact_id=contact_id,
             survey__status=SurveyStatus.OPEN,
             token__isnull=False,
+            responded_at__isnull=True,
             survey__anonymous=False,
         )
         .select_related("survey")
@@ -162,13 +166,13 @@ def latest_satisfaction(company_ids: Iterable[int]) -> dict[int, dict[str, Any]]
             },
         )
         if r["question__kind"] == QuestionKind.NPS and entry["nps_score"] is None:
-            score = float(r["value"])
+            score = float(r["value"] or 0)
             entry["nps_score"] = score
             entry["nps_group"] = (
                 "promoter" if score >= 9 else "detractor" if score <= 6 else "passive"
             )
         elif r["question__kind"] == QuestionKind.CSAT and entry["csat"] is None:
-            entry["csat"] = float(r["value"])
+            entry["csat"] = float(r["value"] or 0)
     return out
 
 

@@ -154,23 +154,24 @@ def parse_options(text: str) -> list[dict[str, str]]:
     return out
 
 
-def _question_validate(survey: Survey, data: QuestionInput, question: Question | None) -> None:
-    errors: ErrorDict = {}
+def _check_kind(data: QuestionInput, errors: ErrorDict) -> None:
     if data.kind not in QuestionKind.values:
         errors["kind"] = [_("Choose a question type from the list.")]
     if not data.text.strip():
         errors["text"] = [_("Write the question.")]
-    if data.kind in (QuestionKind.SINGLE, QuestionKind.MULTI, QuestionKind.MATRIX) and len(
-        data.choices
-    ) < 2:
+    with_options = (QuestionKind.SINGLE, QuestionKind.MULTI, QuestionKind.MATRIX)
+    if data.kind in with_options and len(data.choices) < 2:
         errors["choices"] = [_("Give at least two options, one per line.")]
     if data.kind == QuestionKind.MULTI and len(data.choices) > 50:
         errors["choices"] = [_("A multiple-choice question can have at most 50 options.")]
     if data.kind == QuestionKind.MATRIX and not data.rows:
         errors["rows"] = [_("Give the rows of the matrix, one per line.")]
+
+
+def _check_role(data: QuestionInput, errors: ErrorDict) -> None:
     if data.role not in QuestionRole.values:
         errors["role"] = [_("Choose a role from the list.")]
-    if data.role and data.kind not in SCALES and data.kind != QuestionKind.MATRIX:
+    elif data.role and data.kind not in SCALES and data.kind != QuestionKind.MATRIX:
         errors["role"] = [_("Only scale questions can take part in this analysis.")]
     if data.role in (QuestionRole.IMPORTANCE, QuestionRole.PERFORMANCE) and not data.attribute:
         errors["attribute"] = [_("Name the service attribute this question is about.")]
@@ -178,17 +179,32 @@ def _question_validate(survey: Survey, data: QuestionInput, question: Question |
         errors["dimension"] = [_("Choose the SERVQUAL dimension.")]
     if data.dimension and data.dimension not in ServqualDimension.values:
         errors["dimension"] = [_("Choose a SERVQUAL dimension from the list.")]
-    others = survey.questions.exclude(pk=question.pk if question else None)
+
+
+def _check_condition(
+    data: QuestionInput, others: QuerySet[Question], question: Question | None, errors: ErrorDict
+) -> None:
+    if not data.show_if:
+        return
+    ref = others.filter(code=data.show_if.get("question")).first()
+    if ref is None:
+        errors["show_if"] = [_("The condition must refer to the code of another question.")]
+    elif question is not None and ref.position >= question.position:
+        errors["show_if"] = [_("The condition must refer to an earlier question.")]
+    elif data.show_if.get("op") not in {*answering.OPS, answering.CONTAINS}:
+        errors["show_if"] = [_("Choose a comparison: <, <=, =, !=, >=, > or contains.")]
+
+
+def _question_validate(survey: Survey, data: QuestionInput, question: Question | None) -> None:
+    errors: ErrorDict = {}
+    _check_kind(data, errors)
+    _check_role(data, errors)
+    others = survey.questions.all()
+    if question is not None:
+        others = others.exclude(pk=question.pk)
     if data.code and others.filter(code=data.code).exists():
         errors["code"] = [_("Another question already has this code.")]
-    if data.show_if:
-        ref = others.filter(code=data.show_if.get("question")).first()
-        if ref is None:
-            errors["show_if"] = [_("The condition must refer to the code of another question.")]
-        elif question is not None and ref.position >= question.position:
-            errors["show_if"] = [_("The condition must refer to an earlier question.")]
-        elif data.show_if.get("op") not in {*answering.OPS, answering.CONTAINS}:
-            errors["show_if"] = [_("Choose a comparison: <, <=, =, !=, >=, > or contains.")]
+    _check_condition(data, others, question, errors)
     if errors:
         raise ValidationError(errors)
 
@@ -196,8 +212,9 @@ def _question_validate(survey: Survey, data: QuestionInput, question: Question |
 @transaction.atomic
 def question_add(*, survey: Survey, data: QuestionInput, by: User | None) -> Question:
     _question_validate(survey, data, None)
-    position = (survey.questions.order_by("-position").values_list("position", flat=True).first()
-                or 0) + 1  # fmt: skip
+    position = (
+        survey.questions.order_by("-position").values_list("position", flat=True).first() or 0
+    ) + 1
     question = Question.objects.create(
         survey=survey,
         code=data.code or f"Q{position}",
@@ -236,17 +253,32 @@ def question_delete(*, question: Question, by: User | None) -> None:
 
 
 SERVQUAL_ITEMS: list[tuple[str, str, str]] = [
-    (ServqualDimension.TANGIBLES, "Современное оборудование и опрятный вид офиса",
-     "Modern equipment and tidy premises"),
-    (ServqualDimension.RELIABILITY, "Услуги оказываются точно в обещанный срок",
-     "Services are delivered exactly when promised"),
-    (ServqualDimension.RESPONSIVENESS, "Сотрудники быстро откликаются на обращения",
-     "Staff respond to requests promptly"),
-    (ServqualDimension.ASSURANCE, "Сотрудники компетентны и внушают доверие",
-     "Staff are competent and inspire confidence"),
-    (ServqualDimension.EMPATHY, "К нашей компании относятся индивидуально",
-     "Our company gets individual attention"),
-]  # fmt: skip
+    (
+        ServqualDimension.TANGIBLES,
+        "Современное оборудование и опрятный вид офиса",
+        "Modern equipment and tidy premises",
+    ),
+    (
+        ServqualDimension.RELIABILITY,
+        "Услуги оказываются точно в обещанный срок",
+        "Services are delivered exactly when promised",
+    ),
+    (
+        ServqualDimension.RESPONSIVENESS,
+        "Сотрудники быстро откликаются на обращения",
+        "Staff respond to requests promptly",
+    ),
+    (
+        ServqualDimension.ASSURANCE,
+        "Сотрудники компетентны и внушают доверие",
+        "Staff are competent and inspire confidence",
+    ),
+    (
+        ServqualDimension.EMPATHY,
+        "К нашей компании относятся индивидуально",
+        "Our company gets individual attention",
+    ),
+]
 
 
 @transaction.atomic
@@ -327,7 +359,10 @@ def survey_set_status(*, survey: Survey, status: str, by: User | None) -> Survey
         survey.closed_at = now
     survey.save(update_fields=["status", "opened_at", "closed_at"])
     audit.record(
-        actor=by, action="surveys.status_changed", target=survey, changes={"status": [before, status]}
+        actor=by,
+        action="surveys.status_changed",
+        target=survey,
+        changes={"status": [before, status]},
     )
     return survey
 
@@ -469,15 +504,19 @@ def survey_after_request(*, request_id: int) -> Invitation | None:
         .first()
     )
     contact = request.contact
-    if survey is None or not contact.email or not has_consent(
-        contact, ConsentPurpose.SURVEYS, "email"
+    if (
+        survey is None
+        or not contact.email
+        or not has_consent(contact, ConsentPurpose.SURVEYS, "email")
     ):
         return None
     source = f"service.request:{request.pk}"
     existing = Invitation.objects.filter(survey=survey, contact=contact, source=source).first()
     if existing is not None:
         return existing
-    invitation = _make_invitation(survey, contact, channel="email", source=source, now=timezone.now())
+    invitation = _make_invitation(
+        survey, contact, channel="email", source=source, now=timezone.now()
+    )
     try:
         with transaction.atomic():
             invitation.save()
@@ -527,7 +566,12 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
 
 # --- answering -------------------------------------------------------------------------------
 class LinkError(Exception):
-    """The link cannot be used; the message says why in the respondent's words."""
+    """The link cannot be used; the message says why in the respondent's words. `gone` tells
+    a link that worked once (answered, expired, closed) from one that never existed."""
+
+    def __init__(self, message: str, *, gone: bool = False) -> None:
+        super().__init__(message)
+        self.gone = gone
 
 
 def invitation_for_token(token: str) -> Invitation:
@@ -535,15 +579,17 @@ def invitation_for_token(token: str) -> Invitation:
     if inv is None:
         raise LinkError(_("This link is not valid. Please check that it was copied in full."))
     if inv.responded_at is not None:
-        raise LinkError(_("Thank you: the answers for this link have already been received."))
+        raise LinkError(
+            _("Thank you: the answers for this link have already been received."), gone=True
+        )
     if inv.expires_at <= timezone.now():
-        raise LinkError(_("This link has expired."))
+        raise LinkError(_("This link has expired."), gone=True)
     if inv.survey.status != SurveyStatus.OPEN:
-        raise LinkError(_("This survey is not collecting answers at the moment."))
+        raise LinkError(_("This survey is not collecting answers at the moment."), gone=True)
     return inv
 
 
-def _attributes(company: Company | None, contact: Contact | None) -> dict[str, str]:
+def respondent_attributes(company: Company | None, contact: Contact | None) -> dict[str, str]:
     if company is None:
         return {}
     seg = segments_for([company.pk]).get(company.pk)
@@ -566,9 +612,11 @@ def response_for(*, invitation: Invitation, token: str, channel: str) -> Respons
     if found is not None:
         return found
     survey = invitation.survey
-    contact = Contact.objects.select_related("company__industry", "company__region").filter(
-        pk=invitation.contact_id
-    ).first()
+    contact = (
+        Contact.objects.select_related("company__industry", "company__region")
+        .filter(pk=invitation.contact_id or 0)
+        .first()
+    )
     company = contact.company if contact else None
     response = Response.objects.create(
         survey=survey,
@@ -578,7 +626,7 @@ def response_for(*, invitation: Invitation, token: str, channel: str) -> Respons
         channel=channel,
         language=invitation.language,
         source=invitation.source,
-        **_attributes(company, contact),
+        **respondent_attributes(company, contact),
     )
     Invitation.objects.filter(pk=invitation.pk).update(started_at=timezone.now())
     return response
@@ -608,8 +656,15 @@ def _store(response: Response, found: Mapping[answering.Key, answering.Cleaned |
                 gone.append(old.pk)
             continue
         if old is None:
-            new.append(Answer(response=response, question_id=key[0], item=key[1],
-                              value=cleaned.value, text=cleaned.text))  # fmt: skip
+            new.append(
+                Answer(
+                    response=response,
+                    question_id=key[0],
+                    item=key[1],
+                    value=cleaned.value,
+                    text=cleaned.text,
+                )
+            )
         elif (old.value, old.text) != (cleaned.value, cleaned.text):
             old.value, old.text = cleaned.value, cleaned.text
             changed.append(old)
@@ -680,9 +735,9 @@ def page_save(
     return PageResult(errors, next_page)
 
 
-def _posted_values(questions: Sequence[Question], data: Mapping[str, Sequence[str]]) -> dict[
-    str, float
-]:
+def _posted_values(
+    questions: Sequence[Question], data: Mapping[str, Sequence[str]]
+) -> dict[str, float]:
     out = {}
     for q in questions:
         try:
@@ -763,10 +818,11 @@ def follow_up_for(*, response: Response) -> FollowUp | None:
             "survey": survey.title,
         }
     text = "\n".join(
-        a for a in Answer.objects.filter(response=response).exclude(text="").values_list(
-            "text", flat=True
-        )
-    )  # fmt: skip
+        a
+        for a in Answer.objects.filter(response=response)
+        .exclude(text="")
+        .values_list("text", flat=True)
+    )
     request = request_create(
         data=RequestInput(
             company=company,

@@ -130,8 +130,13 @@ class Distribution:
 def distribution(values: FloatArray, *, scale: Sequence[float] | None = None) -> Distribution:
     """Counts of each value; with `scale`, every point of the scale appears, even unanswered."""
     s = _clean(values)
-    uniq, counts = np.unique(s, return_counts=True)
-    found = dict(zip(uniq.tolist(), counts.tolist(), strict=True))
+    if s.size and np.all(s == np.round(s)) and s.min() >= 0 and s.max() < 100_000:
+        counts_all = np.bincount(s.astype(np.int64))
+        present = np.nonzero(counts_all)[0]
+        found = {float(v): int(counts_all[v]) for v in present.tolist()}
+    else:
+        uniq, counts = np.unique(s, return_counts=True)
+        found = dict(zip(uniq.tolist(), counts.tolist(), strict=True))
     keys = list(scale) if scale is not None else uniq.tolist()
     return Distribution(
         values=[float(k) for k in keys],
@@ -163,15 +168,32 @@ class CrossTab:
 
 
 def crosstab(values: FloatArray, groups: np.ndarray) -> CrossTab:
-    """Count table of `values` by `groups` (labels); rows with no value or no group are left out."""
+    """Count table of `values` by `groups` (labels, or integer codes with -1 for none); rows
+    with no value or no group are left out.
+
+    Survey answers are small whole numbers and groups are codes, so the table is one bincount
+    over the array (linear) instead of two sorts; other inputs fall back to np.unique."""
     vals = np.asarray(values, dtype=float)
     grp = np.asarray(groups)
     keep = ~np.isnan(vals)
-    if grp.dtype.kind in "OUS":
-        keep &= grp != ""
-    else:
-        keep &= grp >= 0
+    keep &= (grp != "") if grp.dtype.kind in "OUS" else (grp >= 0)
     vals, grp = vals[keep], grp[keep]
+    if grp.dtype.kind in "iu" and vals.size and np.all(vals == np.round(vals)):
+        v_int = vals.astype(np.int64)
+        low, span = int(v_int.min()), int(v_int.max() - v_int.min()) + 1
+        n_groups = int(grp.max()) + 1
+        if span * n_groups <= 1_000_000:
+            flat = np.bincount(
+                grp.astype(np.int64) * span + (v_int - low), minlength=n_groups * span
+            )
+            full = flat.reshape(n_groups, span)
+            rows = np.nonzero(full.sum(axis=1))[0]
+            cols = np.nonzero(full.sum(axis=0))[0]
+            return CrossTab(
+                [str(g) for g in rows.tolist()],
+                [float(low + c) for c in cols.tolist()],
+                full[np.ix_(rows, cols)],
+            )
     g_labels, g_idx = np.unique(grp, return_inverse=True)
     v_labels, v_idx = np.unique(vals, return_inverse=True)
     table = np.zeros((g_labels.size, v_labels.size), dtype=np.int64)

@@ -15,23 +15,25 @@ import snowballstemmer
 WORD = re.compile(r"[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё\-]+")
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 
-STOP_RU = frozenset(
-    "и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее "
-    "мне было вот от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был "
-    "него до вас нибудь опять уж вам ведь там потом себя ничего ей может они тут где есть надо ней "
-    "для мы тебя их чем была сам чтоб без будто чего раз тоже себе под будет ж тогда кто этот того "
-    "потому этого какой совсем ним здесь этом один почти мой тем чтобы нее сейчас были куда зачем "
-    "всех никогда можно при наконец два об другой хоть после над больше тот через эти нас про "
-    "всего них какая много разве три эту моя впрочем хорошо свою этой перед иногда лучше чуть том "
-    "нельзя такой им более всегда конечно всю между это весь очень наш ваш свой который мочь "
-    "такой".split()
+_STOP_RU_WORDS = (
+    "и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только "
+    "ее мне было вот от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни "
+    "быть был него до вас нибудь опять уж вам ведь там потом себя ничего ей может они тут где "
+    "есть надо ней для мы тебя их чем была сам чтоб без будто чего раз тоже себе под будет ж "
+    "тогда кто этот того потому этого какой совсем ним здесь этом один почти мой тем чтобы "
+    "нее сейчас были куда зачем всех никогда можно при наконец два об другой хоть после над "
+    "больше тот через эти нас про всего них какая много разве три эту моя впрочем хорошо свою "
+    "этой перед иногда лучше чуть том нельзя такой им более всегда конечно всю между это весь "
+    "очень наш ваш свой который мочь такой "
 )
-STOP_EN = frozenset(
+STOP_RU = frozenset(_STOP_RU_WORDS.split())
+_STOP_EN_WORDS = (
     "a an the and or but if of to in on at by for with about as is are was were be been being "
     "it its this that these those i we you he she they them our your their my me us not no do "
     "does did have has had so very too can could would should will just more most than then "
-    "there here from into out up down over all any some also".split()
+    "there here from into out up down over all any some also "
 )
+STOP_EN = frozenset(_STOP_EN_WORDS.split())
 
 
 @cache
@@ -86,6 +88,4 @@ def terms(answers: Iterable[tuple[int, str]], *, top: int = 20) -> list[Term]:
                 seen.add(key)
                 answers_of[key].append(response_id)
     ranked = sorted(answers_of.items(), key=lambda kv: (-len(kv[1]), kv[0][1]))[:top]
-    return [
-        Term(forms[key].most_common(1)[0][0], key[0], len(ids), ids) for key, ids in ranked
-    ]
+    return [Term(forms[key].most_common(1)[0][0], key[0], len(ids), ids) for key, ids in ranked]

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from clientdesk.accounts.models import User
 from clientdesk.core.permissions import require_perm
 from clientdesk.core.roles import Perm
 
@@ -21,6 +22,12 @@ from . import analysis, charts, forms, report_pdf, selectors, services
 from . import statistics as st
 from .imports import import_responses
 from .models import Question, QuestionKind, Survey, SurveyStatus
+
+
+def _user(request: HttpRequest) -> User:
+    # require_perm has let only active staff members through.
+    assert isinstance(request.user, User)
+    return request.user
 
 
 def _form_errors(form: Any, exc: ValidationError) -> None:
@@ -34,8 +41,9 @@ def _form_errors(form: Any, exc: ValidationError) -> None:
 @require_perm(Perm.SURVEYS_MANAGE)
 def survey_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
-    qs = selectors.survey_list(status=status if status in SurveyStatus.values else "",
-                               q=request.GET.get("q", ""))  # fmt: skip
+    qs = selectors.survey_list(
+        status=status if status in SurveyStatus.values else "", q=request.GET.get("q", "")
+    )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -49,7 +57,7 @@ def survey_create(request: HttpRequest) -> HttpResponse:
     form = forms.SurveyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            survey = services.survey_create(data=form.to_input(), by=request.user)  # type: ignore[arg-type]
+            survey = services.survey_create(data=form.to_input(), by=_user(request))
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -63,14 +71,16 @@ def survey_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.SurveyForm(request.POST or None, instance=survey)
     if request.method == "POST" and form.is_valid():
         try:
-            services.survey_update(survey=Survey.objects.get(pk=pk), data=form.to_input(),
-                                   by=request.user)  # type: ignore[arg-type]  # fmt: skip
+            services.survey_update(
+                survey=Survey.objects.get(pk=pk), data=form.to_input(), by=_user(request)
+            )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
             return redirect("surveys:detail", pk=pk)
-    return render(request, "surveys/form.html", {"title": survey.title, "form": form,
-                                                 "survey": survey})  # fmt: skip
+    return render(
+        request, "surveys/form.html", {"title": survey.title, "form": form, "survey": survey}
+    )
 
 
 @require_perm(Perm.SURVEYS_MANAGE)
@@ -86,7 +96,7 @@ def _detail_context(request: HttpRequest, survey: Survey, **extra: Any) -> dict[
         "questions": selectors.questions_of(survey),
         "question_form": extra.get("question_form") or forms.QuestionForm(),
         "ipa_form": extra.get("ipa_form") or forms.IpaForm(),
-        "audience_form": extra.get("audience_form") or forms.AudienceForm(user=request.user),
+        "audience_form": extra.get("audience_form") or forms.AudienceForm(user=_user(request)),
         "invited": survey.invitations.count(),
         "responses": survey.responses.filter(submitted_at__isnull=False).count(),
         "partial": survey.responses.filter(submitted_at__isnull=True).count(),
@@ -102,14 +112,18 @@ def question_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.QuestionForm(request.POST)
     if form.is_valid():
         try:
-            services.question_add(survey=survey, data=form.to_input(), by=request.user)  # type: ignore[arg-type]
+            services.question_add(survey=survey, data=form.to_input(), by=_user(request))
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
             messages.success(request, _("Question added."))
             return redirect("surveys:detail", pk=pk)
-    return render(request, "surveys/detail.html", _detail_context(request, survey,
-                  question_form=form), status=400)  # fmt: skip
+    return render(
+        request,
+        "surveys/detail.html",
+        _detail_context(request, survey, question_form=form),
+        status=400,
+    )
 
 
 @require_POST
@@ -117,7 +131,7 @@ def question_add(request: HttpRequest, pk: int) -> HttpResponse:
 def question_delete(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
     question = get_object_or_404(Question, pk=question_pk, survey_id=pk)
     try:
-        services.question_delete(question=question, by=request.user)  # type: ignore[arg-type]
+        services.question_delete(question=question, by=_user(request))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("surveys:detail", pk=pk)
@@ -127,7 +141,7 @@ def question_delete(request: HttpRequest, pk: int, question_pk: int) -> HttpResp
 @require_perm(Perm.SURVEYS_MANAGE)
 def servqual_add(request: HttpRequest, pk: int) -> HttpResponse:
     survey = selectors.survey_get(pk)
-    services.servqual_template_add(survey=survey, by=request.user)  # type: ignore[arg-type]
+    services.servqual_template_add(survey=survey, by=_user(request))
     messages.success(request, _("SERVQUAL questions added: expectation and perception."))
     return redirect("surveys:detail", pk=pk)
 
@@ -144,14 +158,15 @@ def ipa_add(request: HttpRequest, pk: int) -> HttpResponse:
                 attribute=form.cleaned_data["attribute"],
                 attribute_en=form.cleaned_data.get("attribute_en", ""),
                 page=form.cleaned_data["page"],
-                by=request.user,  # type: ignore[arg-type]
+                by=_user(request),
             )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
             return redirect("surveys:detail", pk=pk)
-    return render(request, "surveys/detail.html", _detail_context(request, survey,
-                  ipa_form=form), status=400)  # fmt: skip
+    return render(
+        request, "surveys/detail.html", _detail_context(request, survey, ipa_form=form), status=400
+    )
 
 
 @require_POST
@@ -159,8 +174,9 @@ def ipa_add(request: HttpRequest, pk: int) -> HttpResponse:
 def survey_status(request: HttpRequest, pk: int) -> HttpResponse:
     survey = selectors.survey_get(pk)
     try:
-        services.survey_set_status(survey=survey, status=request.POST.get("status", ""),
-                                   by=request.user)  # type: ignore[arg-type]  # fmt: skip
+        services.survey_set_status(
+            survey=survey, status=request.POST.get("status", ""), by=_user(request)
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("surveys:detail", pk=pk)
@@ -170,17 +186,21 @@ def survey_status(request: HttpRequest, pk: int) -> HttpResponse:
 @require_perm(Perm.SURVEYS_MANAGE)
 def invite(request: HttpRequest, pk: int) -> HttpResponse:
     survey = selectors.survey_get(pk)
-    form = forms.AudienceForm(request.POST, user=request.user)
+    form = forms.AudienceForm(request.POST, user=_user(request))
     if form.is_valid():
         try:
-            n = services.invite(survey=survey, data=form.to_input(), by=request.user)  # type: ignore[arg-type]
+            n = services.invite(survey=survey, data=form.to_input(), by=_user(request))
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
             messages.success(request, _("%(n)s contacts invited.") % {"n": n})
             return redirect("surveys:detail", pk=pk)
-    return render(request, "surveys/detail.html", _detail_context(request, survey,
-                  audience_form=form), status=400)  # fmt: skip
+    return render(
+        request,
+        "surveys/detail.html",
+        _detail_context(request, survey, audience_form=form),
+        status=400,
+    )
 
 
 @require_perm(Perm.SURVEYS_MANAGE)
@@ -211,11 +231,21 @@ def report_context(survey: Survey, importance: str) -> dict[str, Any]:
         if qs.distribution is None:
             continue
         total = qs.distribution.n or 1
-        q_charts.append((qs, charts.bars(qs.labels, [100 * c / total for c in
-                                                     qs.distribution.counts], unit=" %",
-                                         title=qs.label)))  # fmt: skip
+        q_charts.append(
+            (
+                qs,
+                charts.bars(
+                    qs.labels,
+                    [100 * c / total for c in qs.distribution.counts],
+                    unit=" %",
+                    title=qs.label,
+                ),
+            )
+        )
     labels = {k: str(v) for k, v in charts.QUADRANT_LABELS.items()}
-    labels.update({"x": _("Performance"), "y": _("Importance"), "title": _("Importance-performance")})
+    labels.update(
+        {"x": _("Performance"), "y": _("Importance"), "title": _("Importance-performance")}
+    )
     waves = report.waves
     trend = charts.trend(
         [f"{_('wave')} {w.wave}" for w in waves],
@@ -228,17 +258,25 @@ def report_context(survey: Survey, importance: str) -> dict[str, Any]:
     for c in significant:
         c.attribute_label = attribute_labels.get(c.attribute, c.attribute)  # type: ignore[attr-defined]
     ipa_rows = [
-        {"attribute": p.attribute, "importance": p.importance, "performance": p.performance,
-         "n": p.n, "quadrant_label": labels[p.quadrant]}
+        {
+            "attribute": p.attribute,
+            "importance": p.importance,
+            "performance": p.performance,
+            "n": p.n,
+            "quadrant_label": labels[p.quadrant],
+        }
         for p in report.ipa_points
-    ]  # fmt: skip
+    ]
     return {
         "title": _("Research report: %(t)s") % {"t": survey.title},
         "driver_tables": [
-            (name, d, list(zip(d.names, d.betas, d.p_values,
-                               [100 * s for s in d.shares], strict=False)))
+            (
+                name,
+                d,
+                list(zip(d.names, d.betas, d.p_values, [100 * s for s in d.shares], strict=False)),
+            )
             for name, d in report.drivers.items()
-        ],  # fmt: skip
+        ],
         "text_blocks": [(q, report.text_terms.get(q.pk, [])) for q in report.text_questions],
         "rate_tables": [(attribute_labels.get(k, k), v) for k, v in report.rates.items()],
         "ipa_rows": ipa_rows,
@@ -248,9 +286,11 @@ def report_context(survey: Survey, importance: str) -> dict[str, Any]:
         "ipa_chart": charts.ipa(report.ipa_points, report.ipa_cuts, labels),
         "quadrant_labels": labels,
         "trend_chart": trend if len(waves) > 1 else "",
-        "segment_chart": charts.bars([s for s, _r in report.nps_by_segment],
-                                     [r.nps for _s, r in report.nps_by_segment],
-                                     title=_("NPS by segment")),  # fmt: skip
+        "segment_chart": charts.bars(
+            [s for s, _r in report.nps_by_segment],
+            [r.nps for _s, r in report.nps_by_segment],
+            title=_("NPS by segment"),
+        ),
         "significant": significant,
         "importance": importance,
         "Quadrant": st.Quadrant,
@@ -320,8 +360,12 @@ def follow_ups(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "surveys/follow_ups.html",
-        {"title": _("Follow-ups"), "survey": survey, "page": page,
-         "summary": selectors.follow_up_summary(survey)},  # fmt: skip
+        {
+            "title": _("Follow-ups"),
+            "survey": survey,
+            "page": page,
+            "summary": selectors.follow_up_summary(survey),
+        },
     )
 
 
@@ -338,8 +382,9 @@ def import_view(request: HttpRequest, pk: int) -> HttpResponse:
             with path.open("wb") as fh:
                 for chunk in upload.chunks():
                     fh.write(chunk)
-            result = import_responses(survey=survey, path=path,
-                                      channel=form.cleaned_data["channel"], by=request.user)  # type: ignore[arg-type]  # fmt: skip
+            result = import_responses(
+                survey=survey, path=path, channel=form.cleaned_data["channel"], by=_user(request)
+            )
         if not result.errors:
             messages.success(request, _("%(n)s responses imported.") % {"n": result.created})
             return redirect("surveys:detail", pk=pk)

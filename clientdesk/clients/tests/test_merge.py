@@ -318,7 +318,7 @@ def test_card_of_a_merged_company_leads_to_the_survivor(make_staff, login_as) ->
     survivor = CompanyFactory.create()
     merged = CompanyFactory.create(inn="", merged_into=survivor)
     response = login_as(make_staff(Role.CALL_OPERATOR)).get(
-        reverse("clients:company_card", args=[merged.pk])
+        reverse("clients:company_detail", args=[merged.pk])
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("clients:company_card", args=[survivor.pk])
+    assert response["Location"] == reverse("clients:company_detail", args=[survivor.pk])

@@ -89,7 +89,7 @@ def test_card_shows_everything_to_a_viewer_without_edit_buttons(make_staff, logi
     _fill_company(company, 3)
     html = (
         login_as(make_staff(Role.ANALYST))
-        .get(reverse("clients:company_card", args=[company.pk]))
+        .get(reverse("clients:company_detail", args=[company.pk]))
         .content.decode()
     )
     assert 'ООО "Видимая"' in html or "ООО &quot;Видимая&quot;" in html
@@ -108,11 +108,11 @@ def test_card_query_count_does_not_grow_with_the_record(
     _fill_company(small, 1)
     _fill_company(large, 30)
     # Warm-up: the first request creates the registry settings row and fills caches.
-    client.get(reverse("clients:company_card", args=[small.pk]))
+    client.get(reverse("clients:company_detail", args=[small.pk]))
     with django_assert_max_num_queries(16) as small_ctx:
-        assert client.get(reverse("clients:company_card", args=[small.pk])).status_code == 200
+        assert client.get(reverse("clients:company_detail", args=[small.pk])).status_code == 200
     with django_assert_max_num_queries(16) as large_ctx:
-        assert client.get(reverse("clients:company_card", args=[large.pk])).status_code == 200
+        assert client.get(reverse("clients:company_detail", args=[large.pk])).status_code == 200
     assert len(large_ctx.captured_queries) == len(small_ctx.captured_queries)
 
 
@@ -127,7 +127,7 @@ def test_timeline_shows_the_newest_first_and_more_on_request(make_staff, login_a
             occurred_at=start + datetime.timedelta(days=i),
         )
     client = login_as(make_staff(Role.CALL_OPERATOR))
-    html = client.get(reverse("clients:company_card", args=[company.pk])).content.decode()
+    html = client.get(reverse("clients:company_detail", args=[company.pk])).content.decode()
     assert html.index("Письмо №24") < html.index("Письмо №05")
     assert "Письмо №04" not in html
     more = reverse("clients:company_timeline", args=[company.pk])
@@ -144,7 +144,7 @@ def test_portal_user_and_anonymous_cannot_open_record_pages(
     company = CompanyFactory.create()
     contact = ContactFactory.create(company=company)
     urls = [
-        reverse("clients:company_card", args=[company.pk]),
+        reverse("clients:company_detail", args=[company.pk]),
         reverse("clients:contact_detail", args=[contact.pk]),
         reverse("clients:company_create"),
         reverse("clients:contact_export", args=[contact.pk]),
@@ -164,7 +164,7 @@ def test_company_create_form_saves_and_goes_to_the_card(make_staff, login_as) ->
     response = client.post(reverse("clients:company_create"), COMPANY_POST)
     company = Company.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("clients:company_card", args=[company.pk])
+    assert response["Location"] == reverse("clients:company_detail", args=[company.pk])
     assert company.annual_revenue == Decimal("1234567.89")
     assert company.size_band == "micro"  # 12 people, 1.2 M RUB
     assert AuditEvent.objects.filter(action="clients.company_created").count() == 1
@@ -361,7 +361,7 @@ def test_contract_and_revenue_forms_read_russian_numbers(make_staff, login_as) -
     )
     assert response.status_code == 302
     assert RevenueRecord.objects.get().amount_base == Decimal("1234.56")
-    card = client.get(reverse("clients:company_card", args=[company.pk])).content.decode()
+    card = client.get(reverse("clients:company_detail", args=[company.pk])).content.decode()
     assert "2025" in card
     error = client.post(
         reverse("clients:revenue_create", args=[company.pk]),

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,9 +21,8 @@ from django_htmx.middleware import HtmxDetails
 from clientdesk.core.permissions import require_perm
 from clientdesk.core.roles import Perm
 
-from .. import search, selectors
+from .. import search
 from ..models import (
-    Company,
     CompanyStatus,
     DecisionRole,
     Industry,
@@ -155,21 +154,7 @@ def contact_list(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-@require_perm(Perm.CLIENTS_VIEW)
-def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    company = get_object_or_404(
-        Company.objects.select_related("industry", "region", "account_manager", "parent"), pk=pk
-    )
-    contacts = selectors.contact_list(company_id=company.pk)
-    return render(
-        request,
-        "clients/company_detail.html",
-        {"title": company.display_name, "company": company, "contacts": contacts},
-    )
-
-
 urlpatterns = [
     path("", company_list, name="company_list"),
-    path("<int:pk>/", company_detail, name="company_detail"),
     path("contacts/", contact_list, name="contact_list"),
 ]

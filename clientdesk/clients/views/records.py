@@ -87,7 +87,7 @@ def company_card(request: HttpRequest, pk: int) -> HttpResponse:
     company = selectors.company_for_card(pk)
     if company.merged_into_id:
         # Merged companies are kept so that old links and bookmarks lead to the survivor.
-        return redirect("clients:company_card", pk=company.merged_into_id)
+        return redirect("clients:company_detail", pk=company.merged_into_id)
     contacts, left = selectors.company_contacts(company)
     percent, missing = quality.company_completeness(company)
     can_edit = has_perm(request.user, Perm.CLIENTS_EDIT)
@@ -130,7 +130,7 @@ def company_create(request: HttpRequest) -> HttpResponse:
             forms.show_service_errors(form, exc)
         else:
             messages.success(request, _("Company %(name)s added.") % {"name": company})
-            return redirect("clients:company_card", pk=company.pk)
+            return redirect("clients:company_detail", pk=company.pk)
     return render(
         request,
         "clients/company_form.html",
@@ -151,7 +151,7 @@ def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
             forms.show_service_errors(form, exc)
         else:
             messages.success(request, _("Changes saved."))
-            return redirect("clients:company_card", pk=company.pk)
+            return redirect("clients:company_detail", pk=company.pk)
     return render(
         request,
         "clients/company_form.html",
@@ -159,7 +159,7 @@ def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "title": _("Edit %(name)s") % {"name": company},
             "form": form,
             "company": company,
-            "back": reverse("clients:company_card", args=[company.pk]),
+            "back": reverse("clients:company_detail", args=[company.pk]),
         },
         status=400 if form.errors else 200,
     )
@@ -193,7 +193,7 @@ def contact_create(request: HttpRequest, company_pk: int) -> HttpResponse:
             "title": _("New contact person at %(company)s") % {"company": company},
             "form": form,
             "company": company,
-            "back": reverse("clients:company_card", args=[company.pk]),
+            "back": reverse("clients:company_detail", args=[company.pk]),
         },
         status=400 if form.errors else 200,
     )
@@ -310,9 +310,9 @@ def interaction_create(request: HttpRequest, company_pk: int) -> HttpResponse:
         else:
             if not request.htmx:  # type: ignore[attr-defined]
                 messages.success(request, _("Interaction recorded."))
-                return redirect("clients:company_card", pk=company.pk)
+                return redirect("clients:company_detail", pk=company.pk)
             form = forms.InteractionForm(company=company)
-    back = reverse("clients:company_card", args=[company.pk])
+    back = reverse("clients:company_detail", args=[company.pk])
     if request.htmx:  # type: ignore[attr-defined]
         context = {"company": company, "interaction_form": form, "can_edit": True}
         context.update(_timeline_context(request, company=company, first_page=True))
@@ -428,12 +428,12 @@ def contract_create(request: HttpRequest, company_pk: int) -> HttpResponse:
             forms.show_service_errors(form, exc)
         else:
             messages.success(request, _("Contract %(c)s added.") % {"c": contract})
-            return redirect("clients:company_card", pk=company.pk)
+            return redirect("clients:company_detail", pk=company.pk)
     return _form_page(
         request,
         form,
         title=_("New contract with %(name)s") % {"name": company},
-        back=reverse("clients:company_card", args=[company.pk]),
+        back=reverse("clients:company_detail", args=[company.pk]),
     )
 
 
@@ -453,12 +453,12 @@ def revenue_create(request: HttpRequest, company_pk: int) -> HttpResponse:
             forms.show_service_errors(form, exc)
         else:
             messages.success(request, _("Revenue recorded."))
-            return redirect("clients:company_card", pk=company.pk)
+            return redirect("clients:company_detail", pk=company.pk)
     return _form_page(
         request,
         form,
         title=_("New revenue record for %(name)s") % {"name": company},
-        back=reverse("clients:company_card", args=[company.pk]),
+        back=reverse("clients:company_detail", args=[company.pk]),
     )
 
 
@@ -470,12 +470,12 @@ def todo_done(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:  # type: ignore[attr-defined]
         return HttpResponse("")
     messages.success(request, _("To-do done."))
-    return redirect("clients:company_card", pk=todo.company_id)
+    return redirect("clients:company_detail", pk=todo.company_id)
 
 
 urlpatterns = [
     path("new/", company_create, name="company_create"),
-    path("<int:pk>/card/", company_card, name="company_card"),
+    path("<int:pk>/", company_card, name="company_detail"),
     path("<int:pk>/edit/", company_edit, name="company_edit"),
     path("<int:pk>/timeline/", company_timeline, name="company_timeline"),
     path("<int:company_pk>/contacts/new/", contact_create, name="contact_create"),

@@ -172,3 +172,20 @@ def test_api_resolves_at_first_contact_assigns_and_classifies(api, make_staff) -
     assert resolved.json()["first_contact_resolution"] is True
     request = ServiceRequest.objects.get(pk=created["id"])
     assert request.avoidable_reason is not None and request.topic == "счёт"
+
+
+def test_api_reply_with_attachment_checks_the_file(api) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    created = api.post(
+        "/api/v1/requests/", {"company": new_company().pk, "subject": "x"}, format="json"
+    ).json()
+    url = f"/api/v1/requests/{created['id']}/reply/"
+    pdf = SimpleUploadedFile("act.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    ok = api.post(url, {"body": "Акт", "attachments": [pdf]}, format="multipart")
+    assert ok.status_code == 201, ok.content
+    fake = SimpleUploadedFile("act.pdf", b"MZ\x90\x00", content_type="application/pdf")
+    refused = api.post(url, {"body": "Акт", "attachments": [fake]}, format="multipart")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "validation_error"
+    request = ServiceRequest.objects.get(pk=created["id"])
+    assert request.attachments.count() == 1

@@ -317,3 +317,36 @@ def test_demo_loads_a_coherent_service_desk(make_staff) -> None:
     assert ServiceRequest.objects.count() == 25
     assert not ServiceRequest.objects.filter(number__isnull=True).exists()
     assert ServiceRequest.objects.filter(status__in=[Status.RESOLVED, Status.CLOSED]).exists()
+
+
+def test_triage_request_gets_its_client_and_reaches_the_timeline(make_staff) -> None:
+    request = request_create(
+        data=RequestInput(company=None, channel=Channel.EMAIL, subject="Кто я?", body="?"),
+        by=None,
+    )
+    assert not Interaction.objects.filter(source=f"service.request:{request.pk}").exists()
+    contact = new_contact()
+    services.request_set_client(
+        request=request, company=contact.company, contact=contact, by=make_staff(Role.CALL_OPERATOR)
+    )
+    request.refresh_from_db()
+    assert request.company == contact.company and request.contact == contact
+    assert Interaction.objects.filter(source=f"service.request:{request.pk}").exists()
+
+
+def test_avoidable_and_first_contact_rates_are_reported(make_staff) -> None:
+    from clientdesk.service.models import AvoidableReason
+    from clientdesk.service.selectors import avoidable_report, period_rates
+
+    reason = AvoidableReason.objects.get(code="unclear_invoice")
+    company, service = new_company(), new_service()
+    first = open_request(company, service=service)
+    services.request_resolve(request=first, by=None, first_contact=True)
+    second = open_request(company, service=service)
+    services.request_classify(request=second, by=None, avoidable_reason=reason)
+    today = timezone.localdate()
+    rates = period_rates(today, today)
+    assert (rates.total, rates.resolved, rates.first_contact, rates.repeats) == (2, 1, 1, 1)
+    assert rates.fcr_pct == 100.0 and rates.avoidable_pct == 50.0
+    [row] = avoidable_report(today, today)
+    assert row["reason"] == reason and row["count"] == 1 and row["share"] == 100.0

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clientdesk.clients.tests.factories import CompanyFactory, ContactFactory
 from clientdesk.core.roles import Role
@@ -26,30 +26,34 @@ from .factories import Posted, consenting_contact, make_survey
 pytestmark = pytest.mark.django_db
 
 
-def _invite_one(survey, contact) -> tuple[Invitation, str]:  # type: ignore[no-untyped-def]
+def _invite_one(survey, contact) -> tuple[Invitation, str]:
     services.invite(survey=survey, data=services.AudienceInput(channel="email"), by=None)
     inv = Invitation.objects.get(survey=survey, contact=contact)
     assert inv.token
     return inv, inv.token
 
 
-def _answer_all(survey, token: str, nps: str = "9", csat: str = "5") -> Response:  # type: ignore[no-untyped-def]
+def _answer_all(survey, token: str, nps: str = "9", csat: str = "5") -> Response:
     inv = services.invitation_for_token(token)
     response = services.response_for(invitation=inv, token=token, channel="link")
     posted = Posted.of(q_Q1=nps, q_Q2="2") if int(nps) <= 6 else Posted.of(q_Q1=nps)
-    assert not services.page_save(response=response, page=1, data=posted, action="next",
-                                  invitation=inv).errors  # fmt: skip
+    assert not services.page_save(
+        response=response, page=1, data=posted, action="next", invitation=inv
+    ).errors
     result = services.page_save(
-        response=response, page=2, data=Posted.of(q_Q3=csat, q_Q4="Долгие ответы"),
-        action="submit", invitation=inv,
-    )  # fmt: skip
+        response=response,
+        page=2,
+        data=Posted.of(q_Q3=csat, q_Q4="Долгие ответы"),
+        action="submit",
+        invitation=inv,
+    )
     assert result.submitted, result.errors
     response.refresh_from_db()
     return response
 
 
 def test_invite_reaches_only_consenting_contacts_once_with_unguessable_tokens(
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
 ) -> None:
     survey = make_survey()
     yes = [consenting_contact(channel="email") for _ in range(3)]
@@ -60,7 +64,7 @@ def test_invite_reaches_only_consenting_contacts_once_with_unguessable_tokens(
     with django_capture_on_commit_callbacks(execute=True):
         assert services.invite(survey=survey, data=services.AudienceInput(), by=None) == 3
     assert services.invite(survey=survey, data=services.AudienceInput(), by=None) == 0
-    tokens = list(Invitation.objects.values_list("token", flat=True))
+    tokens = [str(t) for t in Invitation.objects.values_list("token", flat=True)]
     assert len(set(tokens)) == 3 and all(len(t) >= 43 for t in tokens)
     assert {i.contact_id for i in Invitation.objects.all()} == {c.pk for c in yes}
     assert len(mail.outbox) == 3
@@ -71,8 +75,9 @@ def test_invite_by_role_filters_decision_makers() -> None:
     survey = make_survey()
     boss = consenting_contact(decision_role="decision_maker")
     consenting_contact(decision_role="accountant")
-    n = services.invite(survey=survey, data=services.AudienceInput(roles=["decision_maker"]),
-                        by=None)  # fmt: skip
+    n = services.invite(
+        survey=survey, data=services.AudienceInput(roles=["decision_maker"]), by=None
+    )
     assert n == 1
     assert Invitation.objects.get().contact == boss
 
@@ -80,7 +85,7 @@ def test_invite_by_role_filters_decision_makers() -> None:
 def test_link_rejects_unknown_expired_and_answered_tokens() -> None:
     survey = make_survey()
     contact = consenting_contact()
-    inv, token = _invite_one(survey, contact)
+    _inv, token = _invite_one(survey, contact)
     with pytest.raises(services.LinkError):
         services.invitation_for_token("x" * 43)
     _answer_all(survey, token)
@@ -121,8 +126,9 @@ def test_out_of_range_answer_gets_a_clear_message_and_nothing_is_lost() -> None:
     inv, token = _invite_one(survey, consenting_contact())
     response = services.response_for(invitation=inv, token=token, channel="link")
     services.page_save(response=response, page=2, data=Posted.of(q_Q4="текст"), action="save")
-    result = services.page_save(response=response, page=2,
-                                data=Posted.of(q_Q3="9", q_Q4="текст"), action="next")  # fmt: skip
+    result = services.page_save(
+        response=response, page=2, data=Posted.of(q_Q3="9", q_Q4="текст"), action="next"
+    )
     assert result.errors == {"q_Q3": "Choose a whole number from 1 to 5."}
     assert Answer.objects.get(response=response).text == "текст"
 
@@ -131,12 +137,12 @@ def test_skip_logic_hides_the_reason_from_promoters_and_drops_a_stale_answer() -
     survey = make_survey()
     inv, token = _invite_one(survey, consenting_contact())
     response = services.response_for(invitation=inv, token=token, channel="link")
-    services.page_save(response=response, page=1, data=Posted.of(q_Q1="3", q_Q2="1"),
-                       action="save")  # fmt: skip
+    services.page_save(response=response, page=1, data=Posted.of(q_Q1="3", q_Q2="1"), action="save")
     assert Answer.objects.filter(response=response).count() == 2
     # The respondent goes back and becomes a promoter: the reason no longer applies.
-    services.page_save(response=response, page=1, data=Posted.of(q_Q1="10", q_Q2="1"),
-                       action="save")  # fmt: skip
+    services.page_save(
+        response=response, page=1, data=Posted.of(q_Q1="10", q_Q2="1"), action="save"
+    )
     assert list(Answer.objects.filter(response=response).values_list("value", flat=True)) == [10]
 
 
@@ -144,8 +150,9 @@ def test_submit_without_required_answer_on_an_earlier_page_is_refused() -> None:
     survey = make_survey()
     inv, token = _invite_one(survey, consenting_contact())
     response = services.response_for(invitation=inv, token=token, channel="link")
-    result = services.page_save(response=response, page=2, data=Posted.of(q_Q3="4"),
-                                action="submit", invitation=inv)  # fmt: skip
+    result = services.page_save(
+        response=response, page=2, data=Posted.of(q_Q3="4"), action="submit", invitation=inv
+    )
     assert not result.submitted
     assert result.page == 1 and "Q1" in result.errors["__all__"]
 
@@ -162,7 +169,7 @@ def test_anonymous_response_keeps_segment_data_but_not_the_person() -> None:
     assert not FollowUp.objects.exists()  # nobody to call back
 
 
-def test_detractor_opens_one_follow_up_request_for_the_account_manager(make_staff) -> None:  # type: ignore[no-untyped-def]
+def test_detractor_opens_one_follow_up_request_for_the_account_manager(make_staff) -> None:
     manager = make_staff(Role.ACCOUNT_MANAGER)
     company = CompanyFactory(account_manager=manager)
     survey = make_survey()
@@ -187,16 +194,17 @@ def test_low_csat_opens_a_follow_up_and_a_promoter_does_not() -> None:
     assert list(FollowUp.objects.values_list("reason", flat=True)) == ["low_csat"]
 
 
-def test_transactional_survey_after_request_invites_once(make_staff) -> None:  # type: ignore[no-untyped-def]
+def test_transactional_survey_after_request_invites_once(make_staff) -> None:
     from clientdesk.service.services import RequestInput, request_create
 
     survey = make_survey(kind="transactional")
     contact = consenting_contact(channel="email")
     request = request_create(
-        data=RequestInput(company=contact.company, contact=contact, channel="phone",
-                          subject="Замена картриджа"),
+        data=RequestInput(
+            company=contact.company, contact=contact, channel="phone", subject="Замена картриджа"
+        ),
         by=None,
-    )  # fmt: skip
+    )
     first = services.survey_after_request(request_id=request.pk)
     again = services.survey_after_request(request_id=request.pk)
     assert first is not None and again is not None and first.pk == again.pk
@@ -238,9 +246,7 @@ def test_import_rejects_bad_cells_and_keeps_data(tmp_path: Path) -> None:
     survey = make_survey()
     path = _write_csv(tmp_path, "Q1;Q2;Q3;Q9\n11;;3;x\n")
     result = import_responses(survey=survey, path=path, channel="paper", by=None)
-    assert [(e.column, e.message[:20]) for e in result.errors] == [
-        ("Q9", "No question has this")
-    ]
+    assert [(e.column, e.message[:20]) for e in result.errors] == [("Q9", "No question has this")]
     path = _write_csv(tmp_path, "Q1;Q2;Q3\n8;;3\n11;;3\n10;1;\n;;4\n")
     result = import_responses(survey=survey, path=path, channel="phone", by=None)
     assert {(e.row, e.column) for e in result.errors} == {(3, "Q1"), (4, "Q2"), (5, "Q1")}
@@ -275,3 +281,68 @@ def test_analysis_figures_trace_back_to_the_responses() -> None:
     terms = report.text_terms[Question.objects.get(survey=survey, code="Q4").pk]
     assert terms[0].count == 6 and len(terms[0].response_ids) == 6
     assert survey.status == SurveyStatus.OPEN
+
+
+def test_matrix_and_multiple_choice_are_stored_per_row_and_as_a_mask() -> None:
+    survey = make_survey(open_=False)
+    qi = services.QuestionInput
+    opts = services.parse_options("Плохо | Poor\nНормально | Fair\nХорошо | Good")
+    rows = services.parse_options("Офис | Office\nСайт | Website")
+    services.question_add(
+        survey=survey,
+        by=None,
+        data=qi(kind="matrix", text="Оцените", code="M", choices=opts, rows=rows, required=True),
+    )
+    services.question_add(
+        survey=survey, by=None, data=qi(kind="multi", text="Каналы", code="C", choices=opts)
+    )
+    services.survey_set_status(survey=survey, status=SurveyStatus.OPEN, by=None)
+    _inv, token = _invite_one(survey, consenting_contact())
+    inv = services.invitation_for_token(token)
+    response = services.response_for(invitation=inv, token=token, channel="link")
+    missing = services.page_save(
+        response=response,
+        page=1,
+        action="next",
+        data=Posted.of(q_Q1="9", q_M_1="3", q_C=["1", "3"]),
+    )
+    assert missing.errors == {"q_M_2": "Please answer this row."}
+    services.page_save(
+        response=response,
+        page=1,
+        action="next",
+        data=Posted.of(q_Q1="9", q_M_1="3", q_M_2="1", q_C=["1", "3"]),
+    )
+    stored = dict(Answer.objects.filter(response=response).values_list("question__code", "value"))
+    assert stored["C"] == 0b101
+    assert sorted(Answer.objects.filter(question__code="M").values_list("item", "value")) == [
+        (1, 3),
+        (2, 1),
+    ]
+    services.page_save(
+        response=response, page=2, data=Posted.of(q_Q3="4"), action="submit", invitation=inv
+    )
+    with translation.override("ru"):
+        report = analysis.analyse(survey)
+    labels = [qs.label for qs in report.questions if qs.question.code == "M"]
+    assert labels == ["M.1 Офис", "M.2 Сайт"]
+    multi = next(qs for qs in report.questions if qs.question.code == "C")
+    assert multi.distribution is not None and multi.distribution.counts == [1, 0, 1]
+
+
+def test_import_reads_xlsx_with_the_same_rules(tmp_path: Path) -> None:
+    import openpyxl
+
+    survey = make_survey()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["Q1", "Q2", "Q3", "Q4"])
+    ws.append([10, None, 5, "Всё отлично"])
+    ws.append([4, 2, 3, None])
+    path = tmp_path / "phone.xlsx"
+    wb.save(path)
+    result = import_responses(survey=survey, path=path, channel="phone", by=None)
+    assert result.errors == [] and result.created == 2
+    values = sorted(Answer.objects.filter(question__code="Q1").values_list("value", flat=True))
+    assert values == [4, 10]

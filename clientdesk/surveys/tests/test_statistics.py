@@ -84,7 +84,7 @@ def test_chi_square_matches_pingouin_and_cramers_v() -> None:
 def test_sparse_two_by_two_uses_fisher_exact() -> None:
     table = np.array([[3, 1], [1, 3]])
     result = st.chi_square(table)
-    odds, p = sps.fisher_exact(table)
+    _odds, p = sps.fisher_exact(table)
     assert result.test == "fisher"
     assert result.p == pytest.approx(p)
 
@@ -124,7 +124,7 @@ def test_kruskal_from_counts_matches_scipy_and_pingouin() -> None:
 
 
 def test_bh_and_holm_match_statsmodels() -> None:
-    p = RNG.uniform(0, 0.2, size=40).tolist() + [np.nan]
+    p = [*RNG.uniform(0, 0.2, size=40).tolist(), np.nan]
     bh = st.benjamini_hochberg(p)
     hm = st.holm(p)
     ref_bh = multipletests(p[:-1], method="fdr_bh")[1]
@@ -166,8 +166,11 @@ def test_spearman_matches_scipy() -> None:
 
 
 def test_ipa_quadrants_follow_the_cross_hairs() -> None:
-    points, imp_cut, perf_cut = st.ipa(
-        ["speed", "price", "manners", "reports"], [4.8, 4.6, 3.0, 3.1], [3.0, 4.5, 4.6, 3.2], [9] * 4
+    points, imp_cut, _perf_cut = st.ipa(
+        ["speed", "price", "manners", "reports"],
+        [4.8, 4.6, 3.0, 3.1],
+        [3.0, 4.5, 4.6, 3.2],
+        [9] * 4,
     )
     by = {p.attribute: p.quadrant for p in points}
     assert by == {

@@ -14,21 +14,26 @@ from .factories import consenting_contact, make_survey
 pytestmark = pytest.mark.django_db
 
 
-def test_call_center_operator_gets_403_on_survey_management(make_staff, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_call_center_operator_gets_403_on_survey_management(make_staff, login_as) -> None:
     survey = make_survey()
     client = login_as(make_staff(Role.CALL_OPERATOR))
-    for name, args in (("surveys:list", []), ("surveys:detail", [survey.pk]),
-                       ("surveys:report", [survey.pk]), ("surveys:report_pdf", [survey.pk])):  # fmt: skip
+    for name, args in (
+        ("surveys:list", []),
+        ("surveys:detail", [survey.pk]),
+        ("surveys:report", [survey.pk]),
+        ("surveys:report_pdf", [survey.pk]),
+    ):
         assert client.get(reverse(name, args=args)).status_code == 403
 
 
-def test_portal_user_gets_403_on_staff_pages(make_portal_user, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_portal_user_gets_403_on_staff_pages(make_portal_user, login_as) -> None:
     client = login_as(make_portal_user())
     assert client.get(reverse("surveys:list")).status_code == 403
 
 
-def test_survey_list_query_count_does_not_grow(make_staff, login_as,
-                                               django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+def test_survey_list_query_count_does_not_grow(
+    make_staff, login_as, django_assert_max_num_queries
+) -> None:
     for _ in range(6):
         make_survey(open_=False)
     client = login_as(make_staff(Role.MARKETER))
@@ -38,23 +43,54 @@ def test_survey_list_query_count_does_not_grow(make_staff, login_as,
     assert response.content.count(b"/surveys/") >= 6
 
 
-def test_marketer_builds_a_survey_with_a_condition(make_staff, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_marketer_builds_a_survey_with_a_condition(make_staff, login_as) -> None:
     client = login_as(make_staff(Role.MARKETER))
-    response = client.post(reverse("surveys:create"), {
-        "title": "Волна 1", "kind": "relationship", "wave": 1, "link_days": 21,
-        "reminder_max": 2, "reminder_every_days": 5, "detractor_max": 6, "csat_low_max": 2,
-        "follow_up_hours": 48,
-    })  # fmt: skip
+    response = client.post(
+        reverse("surveys:create"),
+        {
+            "title": "Волна 1",
+            "kind": "relationship",
+            "wave": 1,
+            "link_days": 21,
+            "reminder_max": 2,
+            "reminder_every_days": 5,
+            "detractor_max": 6,
+            "csat_low_max": 2,
+            "follow_up_hours": 48,
+        },
+    )
     survey = Survey.objects.get()
     assert response.status_code == 302
     url = reverse("surveys:question_add", args=[survey.pk])
-    assert client.post(url, {"kind": "nps", "text": "Порекомендуете?", "page": 1}).status_code == 302
-    bad = client.post(url, {"kind": "single", "text": "Почему?", "page": 1, "choices": "a\nb",
-                            "show_if_question": "Q7", "show_if_op": "<=", "show_if_value": 6})  # fmt: skip
+    assert (
+        client.post(url, {"kind": "nps", "text": "Порекомендуете?", "page": 1}).status_code == 302
+    )
+    bad = client.post(
+        url,
+        {
+            "kind": "single",
+            "text": "Почему?",
+            "page": 1,
+            "choices": "a\nb",
+            "show_if_question": "Q7",
+            "show_if_op": "<=",
+            "show_if_value": 6,
+        },
+    )
     assert bad.status_code == 400
     assert "must refer to the code of another question" in bad.content.decode()
-    ok = client.post(url, {"kind": "single", "text": "Почему?", "page": 1, "choices": "a\nb",
-                           "show_if_question": "Q1", "show_if_op": "<=", "show_if_value": 6})  # fmt: skip
+    ok = client.post(
+        url,
+        {
+            "kind": "single",
+            "text": "Почему?",
+            "page": 1,
+            "choices": "a\nb",
+            "show_if_question": "Q1",
+            "show_if_op": "<=",
+            "show_if_value": 6,
+        },
+    )
     assert ok.status_code == 302
     assert survey.questions.get(code="Q2").show_if == {"question": "Q1", "op": "<=", "value": 6}
     assert client.post(reverse("surveys:servqual_add", args=[survey.pk])).status_code == 302
@@ -63,7 +99,7 @@ def test_marketer_builds_a_survey_with_a_condition(make_staff, login_as) -> None
     assert preview.status_code == 200 and "Expectation:" in preview.content.decode()
 
 
-def test_answer_form_works_without_javascript(client) -> None:  # type: ignore[no-untyped-def]
+def test_answer_form_works_without_javascript(client) -> None:
     survey = make_survey()
     contact = consenting_contact()
     services.invite(survey=survey, data=services.AudienceInput(), by=None)
@@ -83,13 +119,15 @@ def test_answer_form_works_without_javascript(client) -> None:  # type: ignore[n
     assert client.get(url).status_code == 410
 
 
-def test_unknown_token_is_404(client) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_token_is_404(client) -> None:
     assert client.get(reverse("surveys:answer", args=["nope" * 11])).status_code == 404
 
 
 def test_portal_user_answers_only_surveys_addressed_to_their_contact(
-    make_portal_user, login_as, client,  # type: ignore[no-untyped-def]
-) -> None:  # fmt: skip
+    make_portal_user,
+    login_as,
+    client,
+) -> None:
     survey = make_survey()
     company = CompanyFactory()
     contact = consenting_contact(channel="portal", company=company)
@@ -109,12 +147,12 @@ def test_portal_user_answers_only_surveys_addressed_to_their_contact(
     assert Response.objects.get().channel == "portal"
 
 
-def test_staff_gets_403_on_portal_survey_pages(make_staff, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_staff_gets_403_on_portal_survey_pages(make_staff, login_as) -> None:
     client = login_as(make_staff(Role.SUPERVISOR))
     assert client.get(reverse("surveys:portal_list")).status_code == 403
 
 
-def test_report_page_and_pdf(make_staff, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_report_page_and_pdf(make_staff, login_as) -> None:
     survey = make_survey()
     contacts = [consenting_contact() for _ in range(8)]
     services.invite(survey=survey, data=services.AudienceInput(), by=None)
@@ -122,9 +160,13 @@ def test_report_page_and_pdf(make_staff, login_as) -> None:  # type: ignore[no-u
         inv = Invitation.objects.get(contact=c)
         response = services.response_for(invitation=inv, token=str(inv.token), channel="link")
         services.page_save(response=response, page=1, data={"q_Q1": [str(i + 3)]}, action="next")
-        services.page_save(response=response, page=2,
-                           data={"q_Q3": [str(1 + i % 5)], "q_Q4": ["Долго отвечают"]},
-                           action="submit", invitation=inv)  # fmt: skip
+        services.page_save(
+            response=response,
+            page=2,
+            data={"q_Q3": [str(1 + i % 5)], "q_Q4": ["Долго отвечают"]},
+            action="submit",
+            invitation=inv,
+        )
     client = login_as(make_staff(Role.ANALYST))
     page = client.get(reverse("surveys:report", args=[survey.pk]))
     assert page.status_code == 200
