@@ -351,7 +351,7 @@ def main() -> None:
     print(f"{args.companies:,} companies, {args.records:,} revenue records, period {PERIOD_END}")
     print(f"{'method':<34}{'seconds':>10}{'peak RSS, MB':>15}")
     labels = {
-        "ours": "ours: SQL monthly + polars, writes",
+        "ours": "ours: end to end (load, all, write)",
         "pandas": "pandas (read_sql + compute)",
         "duckdb": "DuckDB, one query on Parquet",
     }

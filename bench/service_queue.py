@@ -295,7 +295,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:  # noqa: C901 - one linea
         Service.objects.filter(code__startswith="bench_svc").values_list("id", "unit_id")
     )
     # Ids are given explicitly: messages refer to them, and the numbers carry them.
-    columns = [f.column for f in ServiceRequest._meta.concrete_fields]
+    columns = [str(f.column) for f in ServiceRequest._meta.concrete_fields]
     adapt = connection.ops.adapt_datetimefield_value
     start_id = (
         ServiceRequest.objects.order_by("-id").values_list("id", flat=True).first() or 0

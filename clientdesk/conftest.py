@@ -33,7 +33,9 @@ def make_staff(db: Any) -> Callable[..., User]:
 def make_portal_user(db: Any) -> Callable[..., User]:
     def make(company: Company | None = None, role: str = PortalAccount.Role.MEMBER) -> User:
         user = PortalUserFactory.create()
-        PortalAccount.objects.create(user=user, company=company or CompanyFactory.create(), role=role)
+        PortalAccount.objects.create(
+            user=user, company=company or CompanyFactory.create(), role=role
+        )
         return user
 
     return make

@@ -116,9 +116,7 @@ def load_demo(*, seed: int) -> None:
         services.audience_build(campaign=sent, by=marketer)
         # Keep the demo small whatever the registry's size.
         keep = list(
-            sent.recipients.values_list("company_id", flat=True).distinct()[
-                :MAX_AUDIENCE_COMPANIES
-            ]
+            sent.recipients.values_list("company_id", flat=True).distinct()[:MAX_AUDIENCE_COMPANIES]
         )
         sent.recipients.exclude(company_id__in=keep).delete()
         services.campaign_approve(campaign=sent, by=approver, comment="Согласовано")

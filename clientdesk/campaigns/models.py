@@ -111,6 +111,9 @@ class Campaign(models.Model):
     audience_built_at = models.DateTimeField(null=True, blank=True, editable=False)
     started_at = models.DateTimeField(null=True, blank=True, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Renewed by the sender after every batch: the periodic job starts another sender only
+    # when this is old (the previous one died), so throttling is not multiplied by piling up.
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -38,6 +38,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -422,6 +423,7 @@ def send_campaign(
                 report.stopped = "paused"
                 break
             size = batch_size if max_messages is None else min(batch_size, max_messages - handled)
+            Campaign.objects.filter(pk=campaign.pk).update(heartbeat_at=timezone.now())
             batch = _claim(campaign, claim_id, size)
             if not batch:
                 break
@@ -445,8 +447,15 @@ def send_campaign(
     return report
 
 
+HEARTBEAT_TIMEOUT = dt.timedelta(minutes=3)
+
+
 def due_campaigns() -> Iterable[int]:
+    """Scheduled campaigns that are due, and sending ones whose sender stopped beating (it
+    died): a live sender is left alone, so the periodic job does not pile senders up."""
+    now = timezone.now()
+    silent = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - HEARTBEAT_TIMEOUT)
     return Campaign.objects.filter(
-        status__in=[Campaign.Status.SCHEDULED, Campaign.Status.SENDING],
-        send_at__lte=timezone.now(),
+        Q(status=Campaign.Status.SCHEDULED) | (Q(status=Campaign.Status.SENDING) & silent),
+        send_at__lte=now,
     ).values_list("pk", flat=True)

@@ -198,12 +198,29 @@ def _back_to_draft(campaign: Campaign) -> None:
         campaign.save(update_fields=["status", "updated_at"])
 
 
+def _audience_key(campaign: Campaign) -> str:
+    return json.dumps(
+        [
+            campaign.audience,
+            campaign.decision_roles,
+            campaign.channels,
+            campaign.respect_preference,
+        ],
+        sort_keys=True,
+    )
+
+
 @transaction.atomic
 def campaign_update(*, campaign: Campaign, data: CampaignInput, by: User | None) -> Campaign:
     _ensure_editable(campaign)
     data = campaign_validate(data)
     before = version_hash(campaign)
+    audience_before = _audience_key(campaign)
     _apply(campaign, data)
+    if _audience_key(campaign) != audience_before:
+        # Other filters, other people: the old list must not be sent by mistake.
+        campaign.audience_built_at = None
+        campaign.recipients.filter(state=CampaignRecipient.State.PENDING).delete()
     campaign.save()
     campaign.case_studies.set(CaseStudy.objects.filter(pk__in=data.case_study_ids))
     _sync_variants(campaign)
@@ -353,6 +370,10 @@ def audience_build(*, campaign: Campaign, by: User | None) -> dict[str, int]:
     the reason. Notes of account managers on rows that stay are kept. Only before sending."""
     if campaign.status not in {Campaign.Status.DRAFT, Campaign.Status.SCHEDULED}:
         raise ValidationError(_("The audience is fixed once sending has started."))
+    if campaign.recipients.exclude(
+        state__in=[CampaignRecipient.State.PENDING, CampaignRecipient.State.EXCLUDED]
+    ).exists():
+        raise ValidationError(_("Messages of this campaign went out already: the audience stays."))
     kept = {
         (r.contact_id, r.channel): (r.note, r.note_by_id, r.token)
         for r in campaign.recipients.exclude(note="")
@@ -366,7 +387,7 @@ def audience_build(*, campaign: Campaign, by: User | None) -> dict[str, int]:
     CampaignRecipient.objects.bulk_create(rows, batch_size=2000)
     campaign.audience_built_at = timezone.now()
     campaign.save(update_fields=["audience_built_at", "updated_at"])
-    counts = Counter(r.reason or r.state for r in rows)
+    counts = Counter(str(r.reason or r.state) for r in rows)
     audit.record(actor=by, action="campaigns.audience_built", target=campaign, changes=dict(counts))
     return dict(counts)
 
@@ -409,6 +430,22 @@ def campaign_pause(*, campaign: Campaign, by: User | None) -> Campaign:
     campaign.save(update_fields=["status", "updated_at"])
     audit.record(actor=by, action="campaigns.paused", target=campaign)
     return campaign
+
+
+@transaction.atomic
+def campaign_resend_unknown(*, campaign: Campaign, by: User | None) -> int:
+    """Puts the rows left "unknown" by a crash back in the queue, at a person's explicit
+    request: they may have been delivered already, so this may send a message twice."""
+    count = campaign.recipients.filter(state=CampaignRecipient.State.UNKNOWN).update(
+        state=CampaignRecipient.State.PENDING, claim_id="", claimed_at=None, error=""
+    )
+    if count and campaign.status == Campaign.Status.DONE:
+        campaign.status = Campaign.Status.PAUSED
+        campaign.save(update_fields=["status", "updated_at"])
+    audit.record(
+        actor=by, action="campaigns.unknown_requeued", target=campaign, changes={"rows": count}
+    )
+    return count
 
 
 # --- the account manager --------------------------------------------------------------------

@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/audience/", staff.audience, name="audience"),
     path("<int:pk>/schedule/", staff.campaign_schedule, name="schedule"),
     path("<int:pk>/pause/", staff.campaign_pause, name="pause"),
+    path("<int:pk>/resend-unknown/", staff.campaign_resend_unknown, name="resend_unknown"),
     path("<int:pk>/preview/<int:recipient_pk>/", staff.preview, name="preview"),
     path("<int:pk>/results/", staff.results, name="results"),
     path("<int:pk>/letters.pdf", staff.letters_pdf, name="letters_pdf"),

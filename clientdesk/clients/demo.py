@@ -443,7 +443,8 @@ class _Table:
         unknown = set(columns) - set(concrete)
         if unknown:
             raise ValueError(f"{model.__name__} has no columns {sorted(unknown)}")
-        rest = [f for name, f in concrete.items() if name not in columns]
+        # An auto primary key left out is the database's to assign (PostgreSQL rejects NULL).
+        rest = [f for name, f in concrete.items() if name not in columns and not f.primary_key]
         self.defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
         names = [*columns, *(f.attname for f in rest)]
         cols = ", ".join(connection.ops.quote_name(str(concrete[n].column)) for n in names)

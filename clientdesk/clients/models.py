@@ -483,9 +483,7 @@ class Contract(models.Model):
     starts_on = models.DateField(_("valid from"), null=True, blank=True)
     ends_on = models.DateField(_("valid until"), null=True, blank=True)
     offerings = models.ManyToManyField(Offering, verbose_name=_("services"), blank=True)
-    value = models.DecimalField(
-        _("value"), max_digits=18, decimal_places=2, null=True, blank=True
-    )
+    value = models.DecimalField(_("value"), max_digits=18, decimal_places=2, null=True, blank=True)
     currency = models.CharField(_("currency"), max_length=3, default="RUB")
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
@@ -701,7 +699,9 @@ class DuplicateCandidate(models.Model):
         ordering = ["-score", "id"]
         constraints = [
             models.UniqueConstraint(fields=["kind", "left_id", "right_id"], name="dup_pair_once"),
-            models.CheckConstraint(condition=models.Q(left_id__lt=models.F("right_id")), name="dup_pair_ordered"),
+            models.CheckConstraint(
+                condition=models.Q(left_id__lt=models.F("right_id")), name="dup_pair_ordered"
+            ),
         ]
 
     def __str__(self) -> str:

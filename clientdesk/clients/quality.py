@@ -334,7 +334,13 @@ def quality_queryset(
     if status:
         qs = qs.filter(status=status)
     return qs.annotate(
-        is_stale=models.ExpressionWrapper(stale_q(cutoff), output_field=models.BooleanField()),
+        # CASE, not the bare condition: in SQL a NULL verified_at makes the condition NULL, and
+        # PostgreSQL sorts NULL before TRUE in descending order.
+        is_stale=models.Case(
+            models.When(stale_q(cutoff), then=models.Value(True)),
+            default=models.Value(False),
+            output_field=models.BooleanField(),
+        ),
         has_open_verification=Exists(
             Todo.objects.filter(_open_verification(), company_id=OuterRef("pk"))
         ),

@@ -66,7 +66,7 @@ from django.db.models.expressions import RawSQL
 from rapidfuzz import fuzz
 
 from .models import Company, Contact, ContactPoint
-from .validators import clean_phone, normalise_name
+from .validators import clean_phone, name_without_legal_form, normalise_name
 
 M = TypeVar("M", bound=Model)
 
@@ -296,7 +296,9 @@ def _text_condition(table: str, query: Query, limit: int | None) -> Q:
                 return exact
             return Q(pk__in=model.objects.filter(exact).order_by().values("pk")[:limit])
         sql = f"SELECT id FROM {table} WHERE %s <%% search_name"  # noqa: S608 - fixed name
-        params: list[Any] = [" ".join(prefixes)]
+        # Whole words, not stemmed prefixes: cutting the ending costs a typo its trigrams.
+        words = name_without_legal_form(query.text).split()[:6] or prefixes
+        params: list[Any] = [" ".join(words)]
         if limit is not None:
             sql += " LIMIT %s"
             params.append(limit)
@@ -687,6 +689,8 @@ def ensure_search_indexes(conn: Any = None, *, rebuild: bool = False) -> bool:
             if created or rebuild:
                 _sqlite_rebuild(cursor)
         elif conn.vendor == "postgresql":
+            # Deferred foreign-key checks still pending in this transaction forbid CREATE INDEX.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
             for table in FTS_TABLES:
                 cursor.execute(

@@ -49,6 +49,9 @@ else:
         )
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The address clients reach this installation at; links in e-mails (surveys, campaigns,
+# password reset) are built on it.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 
 INSTALLED_APPS = [
     "clientdesk.core",
@@ -125,7 +128,11 @@ if _database_url:
             "percent-encode special characters in the user name and password."
         ) from None
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"].setdefault("OPTIONS", {})
+        # One-letter typos in a short Russian word score 0.35-0.5 in word similarity; the
+        # default threshold (0.6) would miss them. Search re-ranks the candidates anyway.
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+            "-c pg_trgm.word_similarity_threshold=0.35"
+        )
 else:
     # The embedded database lives under var/; create the folder so a first `migrate` works.
     VAR_DIR.mkdir(parents=True, exist_ok=True)

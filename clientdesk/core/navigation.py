@@ -18,7 +18,7 @@ from .roles import Perm
 class NavItem:
     label: str | Promise
     url_name: str
-    perm: Perm | None  # None: any signed-in staff member
+    perm: Perm | tuple[Perm, ...] | None  # any one of them; None: any signed-in staff member
 
 
 MENU: list[NavItem] = [
@@ -33,7 +33,8 @@ MENU: list[NavItem] = [
     NavItem(_("Import"), "clients:import_list", Perm.CLIENTS_IMPORT),
     NavItem(_("Segments"), "segments:overview", Perm.SEGMENTS_VIEW),
     NavItem(_("At-risk clients"), "segments:at_risk", Perm.SEGMENTS_VIEW),
-    NavItem(_("Campaigns"), "campaigns:list", Perm.CAMPAIGNS_EDIT),
+    NavItem(_("Campaigns"), "campaigns:list", (Perm.CAMPAIGNS_EDIT, Perm.CAMPAIGNS_APPROVE)),
+    NavItem(_("Campaign touches"), "campaigns:touches", Perm.KEY_ACCOUNTS),
     NavItem(_("Surveys"), "surveys:list", Perm.SURVEYS_MANAGE),
     NavItem(_("Audit trail"), "core:audit", Perm.AUDIT_VIEW),
     NavItem(_("API"), "api-docs", None),
@@ -46,7 +47,8 @@ def menu_for(user: Any) -> list[dict[str, Any]]:
     granted = user_perms(user)
     items = []
     for item in MENU:
-        if item.perm is not None and item.perm not in granted:
+        needed = (item.perm,) if isinstance(item.perm, Perm) else item.perm
+        if needed is not None and not granted.intersection(needed):
             continue
         try:
             url = reverse(item.url_name)

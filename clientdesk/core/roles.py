@@ -32,6 +32,7 @@ class Perm(StrEnum):
     CLIENTS_EXPORT = "clients.export"
     CLIENTS_MERGE = "clients.merge"
     PERSONAL_DATA_MANAGE = "clients.personal_data"
+    KEY_ACCOUNTS = "clients.key_accounts"  # works a portfolio of client relationships
     SEGMENTS_VIEW = "segments.view"
     SEGMENTS_MANAGE = "segments.manage"
     REQUESTS_WORK = "service.work"
@@ -75,6 +76,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.ANALYTICS_VIEW,
             Perm.AUDIT_VIEW,
             Perm.PORTAL_INVITE,
+            Perm.KEY_ACCOUNTS,
         }
     ),
     Role.ACCOUNT_MANAGER: frozenset(
@@ -87,6 +89,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.SEGMENTS_VIEW,
             Perm.ANALYTICS_VIEW,
             Perm.PORTAL_INVITE,
+            Perm.KEY_ACCOUNTS,
         }
     ),
     Role.CENTER_OPERATOR: frozenset(_OPERATOR | {Perm.CENTER_OPERATE}),

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -19,10 +26,52 @@ from clientdesk.core.permissions import HasPerm, has_perm
 from clientdesk.core.roles import Perm
 
 from . import selectors, services
-from .models import CompanySegment, RuleSegment, SegmentRun
+from .models import CompanySegment, Lifecycle, RfmSegment, RuleSegment, SegmentRun
+
+# Rows of /rules/{id}/companies/ per page; the client passes the last id back as `after`.
+AUDIENCE_PAGE = 1000
+
+
+# --- Schema-only shapes of JSON columns -------------------------------------------------------
+# These describe JSON stored as is; they are never used to (re)serialise it, so keys the
+# calculations add later still reach clients instead of being silently dropped.
+
+
+class RiskReasonSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(help_text=_("revenue_drop, silence, complaints or satisfaction."))
+    points = serializers.FloatField(help_text=_("Share of the churn-risk score."))
+    value = serializers.FloatField(
+        allow_null=True, help_text=_("The figure behind the reason (%, days, count, score).")
+    )
+
+
+@extend_schema_field(RiskReasonSerializer(many=True))
+class RiskReasonsField(serializers.JSONField):
+    pass
+
+
+class RuleConditionSerializer(serializers.Serializer[Any]):
+    field = serializers.CharField(help_text=_("A field of the rule editor, e.g. abc."))
+    op = serializers.CharField(help_text=_("eq, in, gte, contains, ... (depends on the field)."))
+    value = serializers.JSONField(help_text=_("A string, a number or a list of them."))
+
+
+class RuleSetSerializer(serializers.Serializer[Any]):
+    match = serializers.ChoiceField(choices=["all", "any"], default="all")
+    conditions = RuleConditionSerializer(many=True)
+
+
+@extend_schema_field(RuleSetSerializer)
+class RuleSetField(serializers.JSONField):
+    pass
+
+
+# --- Serializers ------------------------------------------------------------------------------
 
 
 class CompanySegmentSerializer(serializers.ModelSerializer[CompanySegment]):
+    risk_reasons = RiskReasonsField(read_only=True)
+
     class Meta:
         model = CompanySegment
         fields = [
@@ -50,6 +99,34 @@ class CompanySegmentSerializer(serializers.ModelSerializer[CompanySegment]):
         read_only_fields = fields
 
 
+class CurrentSegmentSerializer(serializers.Serializer[Any]):
+    """`selectors.CurrentSegment` as JSON."""
+
+    company_id = serializers.IntegerField()
+    run_id = serializers.IntegerField()
+    period_end = serializers.DateField()
+    abc = serializers.CharField(help_text=_("A, B, C or empty (no revenue)."))
+    abc_margin = serializers.CharField()
+    xyz = serializers.CharField(help_text=_("X, Y, Z or empty (too few months)."))
+    rfm_segment = serializers.ChoiceField(choices=RfmSegment.choices, allow_blank=True)
+    r = serializers.IntegerField(allow_null=True)
+    f = serializers.IntegerField(allow_null=True)
+    m = serializers.IntegerField(allow_null=True)
+    lifecycle = serializers.ChoiceField(choices=Lifecycle.choices)
+    cluster = serializers.IntegerField(allow_null=True)
+    churn_risk = serializers.IntegerField()
+    risk_reasons = RiskReasonsField()
+    revenue = serializers.FloatField()
+    value_historic = serializers.FloatField()
+    value_expected = serializers.FloatField()
+    at_risk = serializers.BooleanField()
+    tier = serializers.IntegerField(
+        allow_null=True, help_text=_("Service tier of the ABC-XYZ cell, when a policy is set.")
+    )
+    response_hours = serializers.IntegerField(allow_null=True)
+    policy = serializers.CharField(allow_blank=True)
+
+
 class RunSerializer(serializers.ModelSerializer[SegmentRun]):
     class Meta:
         model = SegmentRun
@@ -71,11 +148,42 @@ class RunSerializer(serializers.ModelSerializer[SegmentRun]):
         read_only_fields = fields
 
 
+class RunStartSerializer(serializers.Serializer[Any]):
+    period_end = serializers.DateField(
+        required=False,
+        allow_null=True,
+        input_formats=["iso-8601"],
+        error_messages={"invalid": _("Use the date format YYYY-MM-DD.")},
+        help_text=_("Last day of the analysed period; the end of last month when left out."),
+    )
+
+
 class RuleSegmentSerializer(serializers.ModelSerializer[RuleSegment]):
+    rules = RuleSetField(read_only=True)
+
     class Meta:
         model = RuleSegment
         fields = ["id", "name", "description", "shared", "rules", "owner", "updated_at"]
-        read_only_fields = ["id", "owner", "updated_at"]
+        read_only_fields = fields
+
+
+class RuleSegmentWriteSerializer(serializers.Serializer[Any]):
+    # Only types are checked here; services.rule_segment_save gives the business errors.
+    name = serializers.CharField(allow_blank=True, max_length=200)
+    description = serializers.CharField(allow_blank=True, required=False, default="")
+    shared = serializers.BooleanField(required=False, default=False)
+    rules = RuleSetField()
+
+
+class AudienceSerializer(serializers.Serializer[Any]):
+    count = serializers.IntegerField(help_text=_("Number of ids on this page."))
+    ids = serializers.ListField(child=serializers.IntegerField())
+    next_after = serializers.IntegerField(
+        allow_null=True, help_text=_("Pass as `after` for the next page; null on the last one.")
+    )
+
+
+# --- Views ------------------------------------------------------------------------------------
 
 
 class CompanyCurrentSegment(APIView):
@@ -83,13 +191,47 @@ class CompanyCurrentSegment(APIView):
 
     permission_classes = [HasPerm(Perm.SEGMENTS_VIEW)]
 
+    @extend_schema(responses=CurrentSegmentSerializer)
     def get(self, request: Request, company_id: int) -> Response:
         seg = selectors.segment_of(company_id)
         if seg is None:
             raise Http404
-        return Response(dataclasses.asdict(seg))
+        return Response(CurrentSegmentSerializer(seg).data)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            *(
+                OpenApiParameter(name, OpenApiTypes.STR, description=_("Exact value."))
+                for name in selectors.DRILL_FILTERS
+            ),
+            *(
+                OpenApiParameter(name, OpenApiTypes.STR, description=_("Company attribute."))
+                for name in selectors.FIRMO_FILTERS
+            ),
+            OpenApiParameter(
+                "at_risk", OpenApiTypes.STR, description=_("Any value: only companies at risk.")
+            ),
+            OpenApiParameter(
+                "risk_band",
+                OpenApiTypes.INT,
+                description=_("Churn risk from this value to ten points above it."),
+            ),
+            OpenApiParameter(
+                "in_group",
+                OpenApiTypes.STR,
+                enum=["0", "1"],
+                description=_("1: only members of groups of companies; 0: only the others."),
+            ),
+            OpenApiParameter(
+                "clients",
+                OpenApiTypes.STR,
+                description=_("Any value: only companies with revenue."),
+            ),
+        ]
+    )
+)
 class Members(generics.ListAPIView[CompanySegment]):
     """Rows of the current run filtered by abc, xyz, rfm_segment, lifecycle, cluster, at_risk."""
 
@@ -97,7 +239,9 @@ class Members(generics.ListAPIView[CompanySegment]):
     serializer_class = CompanySegmentSerializer
     pagination_class = BigListPagination
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[CompanySegment]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no database
+            return CompanySegment.objects.none()
         run = selectors.current_run()
         if run is None:
             return CompanySegment.objects.none()
@@ -117,20 +261,19 @@ class Runs(APIView):
 
     permission_classes = [HasPerm(Perm.SEGMENTS_VIEW), _ManageToWrite]
 
+    @extend_schema(operation_id="segments_runs_list", responses=RunSerializer(many=True))
     def get(self, request: Request) -> Response:
         runs = SegmentRun.objects.order_by("-created_at")[:50]
         return Response(RunSerializer(runs, many=True).data)
 
+    @extend_schema(request=RunStartSerializer, responses={202: RunSerializer})
     def post(self, request: Request) -> Response:
-        data: Any = request.data
-        raw = data.get("period_end")
-        try:
-            period_end = dt.date.fromisoformat(raw) if raw else None
-        except (TypeError, ValueError):
-            raise serializers.ValidationError(
-                {"period_end": ["Use the date format YYYY-MM-DD."]}
-            ) from None
-        run = services.start_recompute(period_end=period_end, by=request.user)  # type: ignore[arg-type]
+        data = RunStartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = services.start_recompute(
+            period_end=data.validated_data.get("period_end"),
+            by=request.user,  # type: ignore[arg-type]
+        )
         return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -141,19 +284,24 @@ class RunDetail(generics.RetrieveAPIView[SegmentRun]):
 
 
 class Rules(APIView):
+    """GET: rule segments the user may see; POST: save a new one (201)."""
+
     permission_classes = [HasPerm(Perm.SEGMENTS_VIEW), _ManageToWrite]
 
+    @extend_schema(responses=RuleSegmentSerializer(many=True))
     def get(self, request: Request) -> Response:
         items = selectors.rule_segments_visible(request.user)
         return Response(RuleSegmentSerializer(items, many=True).data)
 
+    @extend_schema(request=RuleSegmentWriteSerializer, responses={201: RuleSegmentSerializer})
     def post(self, request: Request) -> Response:
-        data: Any = request.data
+        data = RuleSegmentWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         seg = services.rule_segment_save(
-            name=str(data.get("name", "")),
-            description=str(data.get("description", "")),
-            shared=bool(data.get("shared", False)),
-            rules=data.get("rules"),
+            name=data.validated_data["name"],
+            description=data.validated_data["description"],
+            shared=data.validated_data["shared"],
+            rules=data.validated_data["rules"],
             by=request.user,  # type: ignore[arg-type]
         )
         return Response(RuleSegmentSerializer(seg).data, status=status.HTTP_201_CREATED)
@@ -164,6 +312,16 @@ class RuleCompanies(APIView):
 
     permission_classes = [HasPerm(Perm.SEGMENTS_VIEW)]
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "after",
+                OpenApiTypes.INT,
+                description=_("Only ids above this one (next_after of the previous page)."),
+            )
+        ],
+        responses=AudienceSerializer,
+    )
     def get(self, request: Request, pk: int) -> Response:
         try:
             seg = selectors.rule_segment_for(request.user, pk)
@@ -173,9 +331,12 @@ class RuleCompanies(APIView):
         after = request.query_params.get("after", "")
         if after.isdigit():
             qs = qs.filter(pk__gt=int(after))
-        ids = list(qs.values_list("pk", flat=True)[:1000])
+        ids = list(qs.values_list("pk", flat=True)[:AUDIENCE_PAGE])
+        full = len(ids) == AUDIENCE_PAGE
         return Response(
-            {"count": len(ids), "ids": ids, "next_after": ids[-1] if len(ids) == 1000 else None}
+            AudienceSerializer(
+                {"count": len(ids), "ids": ids, "next_after": ids[-1] if full else None}
+            ).data
         )
 
 

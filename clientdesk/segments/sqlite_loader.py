@@ -5,8 +5,8 @@ B-tree of every row), while scanning the table in rowid order and aggregating in
 ~3 s. So for SQLite the records are read in rowid ranges, each range is reduced to one row per
 company and month at once, and the partial sums are put in buckets by company and summed once
 per bucket at the end; memory stays bounded by companies × months (1M companies / 20M records:
-5.4M monthly rows, 250 MB). With `workers` > 1 the ranges are read by separate processes (spawned: safe
-from threads and Celery workers), each with its own read-only connection.
+5.4M monthly rows, 250 MB). With `workers` > 1 the ranges are read by separate processes
+(spawned: safe from threads and Celery workers), each with its own read-only connection.
 PostgreSQL does the GROUP BY itself (services.load_monthly).
 """
 

@@ -6,3 +6,8 @@ class ServiceConfig(AppConfig):
     name = "clientdesk.service"
     label = "service"
     verbose_name = _("Service requests")
+
+    def ready(self) -> None:
+        from . import hooks
+
+        hooks.register()

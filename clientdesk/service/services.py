@@ -421,7 +421,9 @@ def request_change_status(
     if to not in Status.values:
         raise _error("status", _("Unknown status %(s)s.") % {"s": to})
     request = (
-        ServiceRequest.objects.select_for_update().select_related("sla_policy").get(pk=request.pk)
+        ServiceRequest.objects.select_for_update(of=("self",))
+        .select_related("sla_policy")
+        .get(pk=request.pk)
     )
     if to not in TRANSITIONS[request.status]:
         allowed = ", ".join(str(Status(s).label) for s in sorted(TRANSITIONS[request.status]))

@@ -133,6 +133,19 @@ class Report:
         return 100 * self.n / self.invited if self.invited else math.nan
 
 
+def display_label(attribute: str, value: str) -> str:
+    """A stored code as people read it (a role, a size band, a channel); unknown codes as is."""
+    from clientdesk.clients.models import Channel, DecisionRole, SizeBand
+
+    names: dict[str, dict[str, Any]] = {
+        "role": dict(DecisionRole.choices),
+        "size_band": dict(SizeBand.choices),
+        "channel": {**dict(Channel.choices), **dict(Response.Channel.choices)},
+    }
+    found = names.get(attribute, {}).get(value)
+    return str(found) if found else value
+
+
 def _first(questions: Sequence[Question], kind: str) -> Question | None:
     return next((q for q in questions if q.kind == kind), None)
 
@@ -158,7 +171,10 @@ def response_rates(survey: Survey) -> tuple[int, int, dict[str, list[Rate]]]:
         ("channel", "channel"),
     ):
         rows = base.values(path).annotate(n=Count("id"), a=Count("id", filter=answered))
-        out[name] = [Rate(str(r[path] or "—"), r["n"], r["a"]) for r in rows.order_by(path)]
+        out[name] = [
+            Rate(display_label(name, str(r[path])) if r[path] else "—", r["n"], r["a"])
+            for r in rows.order_by(path)
+        ]
     # Segments come from the segmentation run; one query for all invited companies.
     from clientdesk.segments.selectors import segments_for
 
@@ -233,7 +249,7 @@ def _per_question(report: Report, questions: list[Question], data: col.Columns) 
             values = data.column(q.pk, item)
             if q.kind == QuestionKind.MULTI:
                 d = st.bit_counts(values, len(q.choices))
-                labels = [c.get("label", "") for c in q.choices]
+                labels = [label for _v, label in q.options_in()]
                 report.questions.append(QuestionStats(q, item, label, d.n, d, labels))
                 continue
             scale = SCALES.get(q.kind) or list(range(1, len(q.choices) + 1))
@@ -270,7 +286,7 @@ def _crosstabs(report: Report, questions: list[Question], data: col.Columns) -> 
                         item,
                         label,
                         attribute,
-                        [names[int(g)] for g in tab.groups],
+                        [display_label(attribute, names[int(g)]) for g in tab.groups],
                         tab.counts.sum(axis=1).tolist(),
                         means,
                         result,

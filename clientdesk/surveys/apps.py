@@ -6,3 +6,8 @@ class SurveysConfig(AppConfig):
     name = "clientdesk.surveys"
     label = "surveys"
     verbose_name = _("Satisfaction research")
+
+    def ready(self) -> None:
+        from . import hooks
+
+        hooks.register()

@@ -168,7 +168,7 @@ def _value(
         idx = [ru for ru, _en in ATTRIBUTES].index(q.attribute)
         return float(np.clip(round((4.7, 4.6, 4.2, 3.6, 3.2)[idx] + noise / 1.6), 1, 5))
     if q.role == QuestionRole.EXPECTATION:
-        return float(np.clip(round(6.0 + noise), 1, 7))
+        return float(np.clip(round(6.0 + 0.4 * latent + noise / 2), 1, 7))
     if q.role == QuestionRole.PERCEPTION:
         return float(np.clip(round(5.0 + 0.9 * latent + noise), 1, 7))
     return None

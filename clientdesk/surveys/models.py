@@ -365,3 +365,23 @@ class FollowUp(models.Model):
         if request is None:
             return {"status": "", "label": _("no request")}
         return {"status": request.status, "label": request.get_status_display()}
+
+
+class ColumnSnapshot(models.Model):
+    """The analysis columns of a survey up to `cutoff`, kept so that a large survey is not
+    re-read answer by answer for every report (see clientdesk/surveys/columns.py)."""
+
+    survey = models.OneToOneField(Survey, on_delete=models.CASCADE, related_name="+")
+    cutoff = models.DateTimeField()
+    n = models.PositiveIntegerField()
+    columns = models.JSONField(default=list)  # [[question id, item], ...]
+    labels = models.JSONField(default=dict)  # attribute -> labels of its codes
+    data = models.BinaryField()
+    built_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("analysis snapshot")
+        verbose_name_plural = _("analysis snapshots")
+
+    def __str__(self) -> str:
+        return f"{self.survey_id} @ {self.cutoff:%Y-%m-%d %H:%M}"

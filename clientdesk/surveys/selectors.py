@@ -42,7 +42,7 @@ def survey_list(*, status: str = "", q: str = "") -> QuerySet[Survey]:
         qs = qs.filter(status=status)
     if q.strip():
         qs = qs.filter(title__icontains=q.strip())
-    return qs.select_related("created_by")
+    return qs.select_related("created_by").order_by("-created_at", "-id")
 
 
 def survey_get(pk: int) -> Survey:

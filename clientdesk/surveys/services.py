@@ -367,6 +367,40 @@ def survey_set_status(*, survey: Survey, status: str, by: User | None) -> Survey
     return survey
 
 
+@transaction.atomic
+def survey_next_wave(*, survey: Survey, by: User | None) -> Survey:
+    """The same questionnaire as a new wave of the series, so that trends compare like with like.
+    A survey outside any series starts one named after its id."""
+    series = survey.series or f"survey-{survey.pk}"
+    if not survey.series:
+        Survey.objects.filter(pk=survey.pk).update(series=series)
+    last = Survey.objects.filter(series=series).order_by("-wave").values_list("wave", flat=True)
+    wave = (last.first() or survey.wave) + 1
+    data = SurveyInput(**{name: getattr(survey, name) for name in SURVEY_FIELDS})
+    data.series, data.wave = series, wave
+    new = survey_create(data=data, by=by)
+    Question.objects.bulk_create(
+        [
+            Question(
+                survey=new,
+                **{
+                    f.name: getattr(q, f.name)
+                    for f in Question._meta.concrete_fields
+                    if f.name not in ("id", "survey")
+                },
+            )
+            for q in survey.questions.all()
+        ]
+    )
+    audit.record(
+        actor=by,
+        action="surveys.wave_created",
+        target=new,
+        changes={"from": survey.pk, "wave": wave},
+    )
+    return new
+
+
 # --- inviting --------------------------------------------------------------------------------
 @dataclass
 class AudienceInput:
@@ -529,6 +563,33 @@ def survey_after_request(*, request_id: int) -> Invitation | None:
     return invitation
 
 
+def invite_after_resolved_requests(*, now: dt.datetime | None = None, days: int = 3) -> int:
+    """Transactional surveys without the service domain having to know about surveys: requests
+    resolved (or visits finished) since the survey opened, in the last `days`, are invited here.
+    survey_after_request keeps it once per request, so overlapping runs are harmless."""
+    from clientdesk.service.models import ServiceRequest
+
+    survey = (
+        Survey.objects.filter(kind=SurveyKind.TRANSACTIONAL, status=SurveyStatus.OPEN)
+        .order_by("-opened_at", "-id")
+        .first()
+    )
+    if survey is None or survey.opened_at is None:
+        return 0
+    now = now or timezone.now()
+    since = max(survey.opened_at, now - dt.timedelta(days=days))
+    done = Invitation.objects.filter(survey=survey, source__startswith="service.request:")
+    seen = {int(s.rsplit(":", 1)[1]) for s in done.values_list("source", flat=True)}
+    ids = ServiceRequest.objects.filter(
+        resolved_at__gte=since, resolved_at__lte=now, contact__isnull=False
+    ).values_list("pk", flat=True)
+    invited = 0
+    for pk in ids:
+        if pk not in seen and survey_after_request(request_id=pk) is not None:
+            invited += 1
+    return invited
+
+
 def reminders_send(*, now: dt.datetime | None = None) -> int:
     """Reminds those who have not answered: at most `reminder_max` times, spaced by
     `reminder_every_days`, only while the link is valid and consent stands. Each reminder is
@@ -687,6 +748,7 @@ class PageResult:
     errors: dict[str, str]
     page: int  # the page to show next
     submitted: bool = False
+    revealed: bool = False  # new questions appeared on this page: show it again
 
 
 @transaction.atomic
@@ -712,11 +774,27 @@ def page_save(
     strict = action in ("next", "submit")
     # Conditions on earlier pages are known; on this page they use what was just posted.
     shown = answering.visible(on_page, {**by_code, **_posted_values(on_page, data)})
+    # Questions this page's own answers have just revealed were not on the form the respondent
+    # saw (there is no script to show them): the page comes back with them instead of moving on.
+    before = {q.pk for q in answering.visible(on_page, by_code)}
+    revealed = [
+        q
+        for q in shown
+        if q.pk not in before
+        and not any(
+            v.strip()
+            for name, values in data.items()
+            if name == answering.field_name(q) or name.startswith(answering.field_name(q) + "_")
+            for v in values
+        )
+    ]
     found, errors = answering.read_page(shown, data, enforce_required=strict)
     _store(response, found)
     _drop_hidden(response, questions)
     index = pages.index(page)
     next_page = page
+    if revealed and action in ("next", "submit"):
+        errors = {**errors, **{answering.field_name(q): "" for q in revealed}}
     if not errors:
         if action == "next" and index + 1 < len(pages):
             next_page = pages[index + 1]
@@ -726,13 +804,14 @@ def page_save(
         next_page = pages[index - 1]
     response.page = next_page
     response.save(update_fields=["page", "updated_at"])
-    if action == "submit" and not errors:
+    errors = {k: v for k, v in errors.items() if v}
+    if action == "submit" and not errors and not (revealed and strict):
         missing = _missing_required(response, questions)
         if missing:
             return PageResult({"__all__": missing[1]}, missing[0])
         response_submit(response=response, invitation=invitation)
         return PageResult({}, page, True)
-    return PageResult(errors, next_page)
+    return PageResult(errors, next_page, revealed=bool(revealed and strict))
 
 
 def _posted_values(

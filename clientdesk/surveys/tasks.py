@@ -28,3 +28,24 @@ def send_invitations(*, invitation_ids: list[int]) -> int:
     from .services import send_invitation_emails
 
     return send_invitation_emails(invitation_ids=invitation_ids)
+
+
+@task(every=timedelta(hours=6))
+def refresh_analysis_snapshots() -> None:
+    """Keeps the columnar snapshot of large open surveys fresh, so reports read few rows."""
+    from . import columns
+    from .models import QuestionKind, Survey, SurveyStatus
+
+    for survey in Survey.objects.filter(status=SurveyStatus.OPEN):
+        if survey.responses.filter(submitted_at__isnull=False).count() < columns.SNAPSHOT_MIN:
+            continue
+        ids = list(survey.questions.exclude(kind=QuestionKind.TEXT).values_list("pk", flat=True))
+        columns.load(survey.pk, ids)
+
+
+@task(every=timedelta(minutes=15))
+def invite_after_resolved_requests() -> int:
+    """Transactional survey invitations for requests resolved and visits finished."""
+    from .services import invite_after_resolved_requests as run
+
+    return run()

@@ -19,6 +19,7 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/servqual/", views.servqual_add, name="servqual_add"),
     path("<int:pk>/ipa/", views.ipa_add, name="ipa_add"),
     path("<int:pk>/invite/", views.invite, name="invite"),
+    path("<int:pk>/next-wave/", views.next_wave, name="next_wave"),
     path("<int:pk>/preview/", views.preview, name="preview"),
     path("<int:pk>/report/", views.report, name="report"),
     path("<int:pk>/report.pdf", views.report_pdf_view, name="report_pdf"),

@@ -184,6 +184,15 @@ def survey_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @require_perm(Perm.SURVEYS_MANAGE)
+def next_wave(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = selectors.survey_get(pk)
+    new = services.survey_next_wave(survey=survey, by=_user(request))
+    messages.success(request, _("Wave %(n)s created with the same questions.") % {"n": new.wave})
+    return redirect("surveys:detail", pk=new.pk)
+
+
+@require_POST
+@require_perm(Perm.SURVEYS_MANAGE)
 def invite(request: HttpRequest, pk: int) -> HttpResponse:
     survey = selectors.survey_get(pk)
     form = forms.AudienceForm(request.POST, user=_user(request))

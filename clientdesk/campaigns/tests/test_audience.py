@@ -93,3 +93,21 @@ def test_rebuilding_keeps_the_account_managers_notes(make_staff):
     assert CampaignRecipient.objects.get(campaign=campaign, contact=contact).note == (
         "Позвоню после отправки."
     )
+
+
+def test_changing_the_filters_drops_the_built_list():
+    subscribed_contact(new_company())
+    campaign = make_campaign()
+    services.audience_build(campaign=campaign, by=None)
+    data = services.CampaignInput(
+        name=campaign.name,
+        content=campaign.content,
+        facts=campaign.facts,
+        channels=campaign.channels,
+        cta_url=campaign.cta_url,
+        decision_roles=[DecisionRole.ACCOUNTANT],
+    )
+    services.campaign_update(campaign=campaign, data=data, by=None)
+    campaign.refresh_from_db()
+    assert campaign.audience_built_at is None
+    assert not CampaignRecipient.objects.filter(campaign=campaign, state="pending").exists()

@@ -153,3 +153,41 @@ def test_contact_who_unsubscribed_after_the_build_is_skipped(
     assert [m["To"] for m in smtp_server.messages] == [contacts[1].email]
     row = CampaignRecipient.objects.get(campaign=campaign, contact=contacts[0])
     assert (row.state, row.reason) == ("excluded", "withdrawn")
+
+
+def test_periodic_job_restarts_only_senders_that_died(make_staff):
+    campaign, _ = _ready_campaign(make_staff, n=1)
+    now = timezone.now()
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=Campaign.Status.SENDING, send_at=now, heartbeat_at=now
+    )
+    assert list(sending.due_campaigns()) == []  # a live sender is beating
+    Campaign.objects.filter(pk=campaign.pk).update(heartbeat_at=now - dt.timedelta(minutes=5))
+    assert list(sending.due_campaigns()) == [campaign.pk]
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=Campaign.Status.SCHEDULED, send_at=now + dt.timedelta(hours=1)
+    )
+    assert list(sending.due_campaigns()) == []
+
+
+def test_pause_stops_the_sender_and_keeps_the_rest_pending(make_staff, smtp_server):
+    campaign, _ = _ready_campaign(make_staff, n=4)
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.PAUSED)
+    report = sending.send_campaign(campaign_id=campaign.pk)
+    assert report.sent == 0 and smtp_server.messages == []
+    assert CampaignRecipient.objects.filter(campaign=campaign, state="pending").count() == 4
+
+
+def test_unknown_rows_are_resent_only_on_request(make_staff, smtp_server):
+    campaign, _ = _ready_campaign(make_staff, n=2)
+    row = CampaignRecipient.objects.filter(campaign=campaign).first()
+    assert row is not None
+    CampaignRecipient.objects.filter(pk=row.pk).update(state="unknown")
+    Campaign.objects.filter(pk=campaign.pk).update(status="scheduled", send_at=timezone.now())
+    sending.send_campaign(campaign_id=campaign.pk)
+    assert len(smtp_server.messages) == 1
+    campaign.refresh_from_db()
+    assert services.campaign_resend_unknown(campaign=campaign, by=None) == 1
+    Campaign.objects.filter(pk=campaign.pk).update(status="scheduled")
+    sending.send_campaign(campaign_id=campaign.pk)
+    assert len(smtp_server.messages) == 2

@@ -202,3 +202,27 @@ def test_account_manager_touches_page_query_count(
     client = login_as(manager)
     with django_assert_max_num_queries(8):
         assert client.get(reverse("campaigns:touches")).status_code == 200
+
+
+def test_detail_page_flags_a_drifting_variant_for_the_approver(make_staff, login_as):
+    campaign = make_campaign(channels=["email", "sms"])
+    sms = campaign.variants.get(kind="sms", language="ru")
+    services.variant_update(
+        variant=sms, subject="", body="Скидка 20 % до 15.01.2027, цена 1,5 млн руб.", by=None
+    )
+    client = login_as(make_staff(Role.SUPERVISOR))
+    page = client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
+    assert "Not in the master: 20 %" in page
+    assert 'name="accept_drift"' in page
+    response = client.post(reverse("campaigns:approve", args=[campaign.pk]), follow=True)
+    assert services.valid_approval(campaign) is None
+    assert "differ from the master" in response.content.decode()
+    client.post(reverse("campaigns:approve", args=[campaign.pk]), {"accept_drift": "on"})
+    assert services.valid_approval(campaign) is not None
+
+
+def test_call_operator_has_no_campaign_touches_page(make_staff, login_as):
+    from clientdesk.core.roles import Role
+
+    client = login_as(make_staff(Role.CALL_OPERATOR))
+    assert client.get(reverse("campaigns:touches")).status_code == 403

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from clientdesk.clients.models import Channel
@@ -21,7 +22,7 @@ from clientdesk.core.permissions import has_perm, require_perm
 from clientdesk.core.roles import Perm
 from clientdesk.segments import selectors as segment_selectors
 
-from .. import charts, pdf, rendering, selectors, services
+from .. import charts, drift, pdf, rendering, selectors, services
 from ..forms import (
     ApproveForm,
     CampaignForm,
@@ -144,8 +145,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "variants": variants,
             "facts": [
-                (f, services.drift.format_fact(f, "ru"), services.drift.format_fact(f, "en"))
-                for f in campaign.facts
+                (f, drift.format_fact(f, "ru"), drift.format_fact(f, "en")) for f in campaign.facts
             ],
             "approval": approval,
             "last_approval": campaign.approvals.select_related("approved_by").first(),
@@ -160,6 +160,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": has_perm(request.user, Perm.CAMPAIGNS_EDIT),
             "can_approve": has_perm(request.user, Perm.CAMPAIGNS_APPROVE),
             "editable": campaign.status in services.EDITABLE,
+            "unknown": campaign.recipients.filter(state=CampaignRecipient.State.UNKNOWN).count(),
         },
     )
 
@@ -289,6 +290,19 @@ def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("campaigns:detail", pk=pk)
 
 
+@require_POST
+@require_perm(Perm.CAMPAIGNS_EDIT)
+def campaign_resend_unknown(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = selectors.campaign_get(pk)
+    count = services.campaign_resend_unknown(campaign=campaign, by=_user(request))
+    messages.warning(
+        request,
+        _("%(n)s interrupted message(s) queued again; schedule the campaign to send them.")
+        % {"n": count},
+    )
+    return redirect("campaigns:detail", pk=pk)
+
+
 @can_read
 def preview(request: HttpRequest, pk: int, recipient_pk: int) -> HttpResponse:
     campaign = selectors.campaign_get(pk)
@@ -313,13 +327,13 @@ def preview(request: HttpRequest, pk: int, recipient_pk: int) -> HttpResponse:
 
 
 RESULT_METRICS = (
-    ("delivered", "Delivered"),
-    ("opened", "Opened"),
-    ("clicked", "Clicked"),
-    ("replied", "Replied"),
-    ("unsubscribed", "Unsubscribed"),
-    ("companies_with_requests", "Requests"),
-    ("companies_with_deals", "Deals"),
+    ("delivered", gettext_lazy("Delivered")),
+    ("opened", gettext_lazy("Opened")),
+    ("clicked", gettext_lazy("Clicked")),
+    ("replied", gettext_lazy("Replied")),
+    ("unsubscribed", gettext_lazy("Unsubscribed")),
+    ("companies_with_requests", gettext_lazy("Companies with requests")),
+    ("companies_with_deals", gettext_lazy("Companies with deals")),
 )
 
 
@@ -327,7 +341,7 @@ RESULT_METRICS = (
 def results(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = selectors.campaign_get(pk)
     data = selectors.results(campaign)
-    metrics = [(m, _(label)) for m, label in RESULT_METRICS]
+    metrics = [(m, str(label)) for m, label in RESULT_METRICS]
     channel_labels = {str(k): str(v) for k, v in Channel.choices}
     return render(
         request,
@@ -406,7 +420,7 @@ def case_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 # --- the account manager --------------------------------------------------------------------
-@require_perm(Perm.CLIENTS_VIEW)
+@require_perm(Perm.KEY_ACCOUNTS)
 def touches(request: HttpRequest) -> HttpResponse:
     scheduled = request.GET.get("scheduled") == "1"
     qs = selectors.touches_for(request.user, scheduled_only=scheduled)

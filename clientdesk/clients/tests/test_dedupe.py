@@ -115,8 +115,12 @@ def test_contacts_similar_name_in_same_company_and_same_email_across_companies()
 
 def test_shared_switchboard_does_not_make_colleagues_duplicates():
     company = CompanyFactory.create()
-    ContactFactory.create(company=company, last_name="Иванов", first_name="Сергей", phone="+74951234567")
-    ContactFactory.create(company=company, last_name="Кузнецова", first_name="Ольга", phone="+74951234567")
+    ContactFactory.create(
+        company=company, last_name="Иванов", first_name="Сергей", phone="+74951234567"
+    )
+    ContactFactory.create(
+        company=company, last_name="Кузнецова", first_name="Ольга", phone="+74951234567"
+    )
     assert dedupe.find_duplicates(CONTACT) == 0
 
 

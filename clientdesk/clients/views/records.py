@@ -103,6 +103,8 @@ def company_card(request: HttpRequest, pk: int) -> HttpResponse:
         "completeness": percent,
         "missing": missing,
         "can_edit": can_edit,
+        "can_view_segments": has_perm(request.user, Perm.SEGMENTS_VIEW),
+        "can_work_requests": has_perm(request.user, Perm.REQUESTS_WORK),
         "consents_loaded": True,
         "today": timezone.localdate(),
         "interaction_form": forms.InteractionForm(company=company) if can_edit else None,

@@ -25,7 +25,9 @@ def test_every_russian_string_is_translated(catalogue: polib.POFile) -> None:
 
 def test_compiled_catalogue_matches_source(catalogue: polib.POFile) -> None:
     compiled = polib.mofile(str(PO.with_suffix(".mo")))
-    source = {(e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural for e in catalogue.translated_entries()}
+    source = {
+        (e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural for e in catalogue.translated_entries()
+    }
     built = {(e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural for e in compiled}
     missing = {k for k in source if source[k] != built.get(k)}
     assert missing == set()

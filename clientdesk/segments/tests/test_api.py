@@ -86,3 +86,18 @@ def test_rule_segment_created_and_its_audience_listed(company, make_staff) -> No
         "/api/v1/segments/rules/", {"name": "B", "rules": {"match": "x"}}, format="json"
     )
     assert bad.status_code == 400
+
+
+def test_rule_segment_post_reads_shared_false_as_false_and_requires_rules(make_staff) -> None:
+    client = api_for(make_staff(Role.MARKETER))
+    response = client.post(
+        "/api/v1/segments/rules/",
+        {"name": "Private", "shared": "false", "rules": {"conditions": []}},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert response.json()["shared"] is False
+    assert response.json()["rules"] == {"match": "all", "conditions": []}
+    missing = client.post("/api/v1/segments/rules/", {"name": "No rules"}, format="json")
+    assert missing.status_code == 400
+    assert "rules" in missing.json()["error"]["fields"]

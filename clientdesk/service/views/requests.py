@@ -24,7 +24,7 @@ from clientdesk.clients.models import Company, Contact
 from clientdesk.core.permissions import require_perm
 from clientdesk.core.roles import Perm
 
-from .. import selectors, services
+from .. import hooks, selectors, services
 from ..forms import ClassifyForm, FinishCallForm, MessageForm, RequestForm
 from ..models import Agent, Attachment, CallLog, Service, ServiceRequest, Status
 from ..services import TRANSITIONS
@@ -55,6 +55,7 @@ def _page_context(request: HttpRequest, obj: ServiceRequest) -> dict[str, Any]:
         "sla": selectors.sla_state(obj, now),
         "thread": selectors.thread(obj),
         "context": selectors.client_context(obj),
+        "client_facts": hooks.client_facts(obj.company_id, request.user),
         "transitions": [(s, Status(s).label) for s in sorted(TRANSITIONS[obj.status])],
         "assignable": _assignable(obj),
         "classify": ClassifyForm(

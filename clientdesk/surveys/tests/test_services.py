@@ -344,5 +344,40 @@ def test_import_reads_xlsx_with_the_same_rules(tmp_path: Path) -> None:
     wb.save(path)
     result = import_responses(survey=survey, path=path, channel="phone", by=None)
     assert result.errors == [] and result.created == 2
-    values = sorted(Answer.objects.filter(question__code="Q1").values_list("value", flat=True))
+    values = sorted(
+        v or 0 for v in Answer.objects.filter(question__code="Q1").values_list("value", flat=True)
+    )
     assert values == [4, 10]
+
+
+def test_next_wave_copies_the_questionnaire_into_the_series() -> None:
+    survey = make_survey()
+    second = services.survey_next_wave(survey=survey, by=None)
+    third = services.survey_next_wave(survey=survey, by=None)
+    survey.refresh_from_db()
+    assert survey.series == second.series == third.series == f"survey-{survey.pk}"
+    assert (survey.wave, second.wave, third.wave) == (1, 2, 3)
+    assert list(second.questions.values_list("code", "kind", "show_if")) == list(
+        survey.questions.values_list("code", "kind", "show_if")
+    )
+    assert second.status == SurveyStatus.DRAFT
+
+
+def test_resolved_requests_are_invited_by_the_periodic_job() -> None:
+    from clientdesk.service.models import ServiceRequest
+    from clientdesk.service.services import RequestInput, request_create
+
+    survey = make_survey(kind="transactional")
+    contact = consenting_contact(channel="email")
+    request = request_create(
+        data=RequestInput(
+            company=contact.company, contact=contact, channel="phone", subject="Ремонт"
+        ),
+        by=None,
+    )
+    assert services.invite_after_resolved_requests() == 0  # not resolved yet
+    ServiceRequest.objects.filter(pk=request.pk).update(resolved_at=timezone.now())
+    assert services.invite_after_resolved_requests() == 1
+    assert services.invite_after_resolved_requests() == 0
+    assert Invitation.objects.get().source == f"service.request:{request.pk}"
+    assert Invitation.objects.get().survey == survey

@@ -111,6 +111,9 @@ def test_answer_form_works_without_javascript(client) -> None:
     bad = client.post(url, {"page": 1, "action": "next", "q_Q1": "11"})
     assert bad.status_code == 400
     assert "Choose a whole number from 0 to 10." in bad.content.decode()
+    # A detractor's answer reveals the follow-up question on the same page: it is shown first.
+    assert client.post(url, {"page": 1, "action": "next", "q_Q1": "4"}).status_code == 302
+    assert 'name="q_Q2"' in client.get(url).content.decode()
     assert client.post(url, {"page": 1, "action": "next", "q_Q1": "9"}).status_code == 302
     page2 = client.get(url)
     assert 'name="q_Q3"' in page2.content.decode()
@@ -178,3 +181,12 @@ def test_report_page_and_pdf(make_staff, login_as) -> None:
     assert responses.status_code == 200 and "1 response" in responses.content.decode()
     follow = client.get(reverse("surveys:follow_ups", args=[survey.pk]))
     assert follow.status_code == 200
+
+
+def test_report_of_a_survey_without_answers_says_so(make_staff, login_as) -> None:
+    survey = make_survey()
+    client = login_as(make_staff(Role.SUPERVISOR))
+    page = client.get(reverse("surveys:report", args=[survey.pk]))
+    assert page.status_code == 200
+    assert "collect more responses" in page.content.decode()
+    assert client.get(reverse("surveys:report_pdf", args=[survey.pk])).status_code == 200

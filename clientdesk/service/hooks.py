@@ -1,0 +1,85 @@
+"""Where the service domain meets the others.
+
+Offered to apps to its right (they register in their AppConfig.ready(), since service may not
+import them): `register_client_context(provider)` adds facts about the client to the request
+page, e.g. the surveys domain's latest satisfaction.
+
+Given to apps to its left: `register()` (called from ServiceConfig.ready()) adds the "open
+complaints" input to the churn-risk score of the segments domain.
+
+What counts as a complaint: a request that was open at the end of the period (created before
+it ends and not resolved or closed by then) and either marked as caused by us (it has an
+avoidable-contact reason) or filed under the topic "complaint" / "жалоба".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from django.db.models import Count, Q
+from django.utils.functional import Promise
+
+COMPLAINT_TOPICS = ("complaint", "жалоба")
+
+
+@dataclass(frozen=True)
+class ClientFact:
+    """One line of the client panel of the request page."""
+
+    label: str | Promise
+    value: str | Promise
+    note: str = ""  # small print under the value, e.g. the date
+    url: str = ""  # where the reader sees more; empty if the reader may not open it
+
+
+# (company_id, user viewing the page) -> facts to show; the user decides which links are shown.
+ClientContextProvider = Callable[[int, Any], list[ClientFact]]
+CLIENT_CONTEXT_PROVIDERS: list[ClientContextProvider] = []
+
+
+def register_client_context(provider: ClientContextProvider) -> None:
+    if provider not in CLIENT_CONTEXT_PROVIDERS:
+        CLIENT_CONTEXT_PROVIDERS.append(provider)
+
+
+def client_facts(company_id: int | None, user: Any) -> list[ClientFact]:
+    if company_id is None:
+        return []
+    facts: list[ClientFact] = []
+    for provider in CLIENT_CONTEXT_PROVIDERS:
+        facts.extend(provider(company_id, user))
+    return facts
+
+
+def complaint_q() -> Q:
+    return Q(avoidable_reason__isnull=False) | Q(topic__in=COMPLAINT_TOPICS)
+
+
+def open_complaints(period_end: dt.date) -> pl.DataFrame:
+    """company_id, complaints: the complaints each company had open at the end of the period."""
+    from .models import ServiceRequest
+
+    # The same day boundary as the segments loaders (UTC), so every input cuts at one moment.
+    # Closing sets resolved_at too and reopening clears it, so resolved_at alone says "open".
+    end = dt.datetime.combine(period_end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    rows = (
+        ServiceRequest.objects.filter(complaint_q(), company__isnull=False, created_at__lt=end)
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=end))
+        .order_by()
+        .values("company_id")
+        .annotate(n=Count("id"))
+        .values_list("company_id", "n")
+    )
+    return pl.DataFrame(
+        list(rows), schema={"company_id": pl.Int64, "complaints": pl.Int64}, orient="row"
+    )
+
+
+def register() -> None:
+    from clientdesk.segments.services import register_risk_input
+
+    register_risk_input("complaints", open_complaints)
