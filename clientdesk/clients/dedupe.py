@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 from rapidfuzz import fuzz, process
 
 from clientdesk.core import audit
@@ -345,13 +345,19 @@ def _identifier_evidence(a: CompanyRow, b: CompanyRow, ev: _Evidence) -> bool:
             # head organisation (paired with its other records, not with its branches).
             return False
         if a.kpp and b.kpp and a.kpp != b.kpp:
-            ev.add(0.6, N_("same INN %(inn)s, KPP %(a)s / %(b)s"), inn=a.inn, a=a.kpp, b=b.kpp)
+            ev.add(
+                0.6,
+                gettext_noop("same INN %(inn)s, KPP %(a)s / %(b)s"),
+                inn=a.inn,
+                a=a.kpp,
+                b=b.kpp,
+            )
         else:
-            ev.add(0.9, N_("same INN %(inn)s"), inn=a.inn)
+            ev.add(0.9, gettext_noop("same INN %(inn)s"), inn=a.inn)
     if a.ogrn and a.ogrn == b.ogrn:
-        ev.add(0.95, N_("same OGRN %(ogrn)s"), ogrn=a.ogrn)
+        ev.add(0.95, gettext_noop("same OGRN %(ogrn)s"), ogrn=a.ogrn)
     if a.external and a.external == b.external:
-        ev.add(0.95, N_("same external ID %(id)s"), id=a.external)
+        ev.add(0.95, gettext_noop("same external ID %(id)s"), id=a.external)
     return True
 
 
@@ -365,25 +371,25 @@ def _company_evidence(a: CompanyRow, b: CompanyRow, name_sim: float) -> Match | 
     if name_p:
         ev.add(
             name_p,
-            N_("name %(pct)s %% similar: «%(a)s» / «%(b)s»"),
+            gettext_noop("name %(pct)s %% similar: «%(a)s» / «%(b)s»"),
             pct=round(name_sim),
             a=a.display,
             b=b.display,
         )
     for phone in sorted(set(a.phones) & set(b.phones)):
-        ev.add(0.6, N_("same phone %(phone)s"), phone=phone)
+        ev.add(0.6, gettext_noop("same phone %(phone)s"), phone=phone)
     for email in sorted(set(a.emails) & set(b.emails)):
-        ev.add(0.7, N_("same e-mail %(email)s"), email=email)
+        ev.add(0.7, gettext_noop("same e-mail %(email)s"), email=email)
     domains = {corporate_domain(e) for e in a.emails} & {corporate_domain(e) for e in b.emails}
     for domain in sorted(d for d in domains if d):
-        ev.add(0.3, N_("same e-mail domain %(domain)s"), domain=domain)
+        ev.add(0.3, gettext_noop("same e-mail domain %(domain)s"), domain=domain)
     if a.address and b.address:
         address_sim = fuzz.token_sort_ratio(a.address, b.address)
         if address_sim >= 90:
-            ev.add(0.3, N_("address %(pct)s %% similar"), pct=round(address_sim))
+            ev.add(0.3, gettext_noop("address %(pct)s %% similar"), pct=round(address_sim))
     if a.inn and b.inn and a.inn != b.inn:
         # Two valid, different INNs are two legal entities: only overwhelming evidence counts.
-        ev.note(N_("but different INN: %(a)s / %(b)s"), a=a.inn, b=b.inn)
+        ev.note(gettext_noop("but different INN: %(a)s / %(b)s"), a=a.inn, b=b.inn)
         return ev.match(0.6)
     return ev.match()
 
@@ -481,20 +487,20 @@ def _contact_evidence(a: ContactRow, b: ContactRow, name_sim: float) -> Match | 
     if a.company_id == b.company_id and name_sim >= NAME_CUTOFF:
         ev.add(
             _name_evidence(name_sim),
-            N_("same company, name %(pct)s %% similar: «%(a)s» / «%(b)s»"),
+            gettext_noop("same company, name %(pct)s %% similar: «%(a)s» / «%(b)s»"),
             **names,
         )
     elif name_sim >= NAME_CUTOFF:
-        ev.add(0.3, N_("name %(pct)s %% similar: «%(a)s» / «%(b)s»"), **names)
+        ev.add(0.3, gettext_noop("name %(pct)s %% similar: «%(a)s» / «%(b)s»"), **names)
     for email in sorted(set(a.emails) & set(b.emails)):
-        ev.add(0.7, N_("same e-mail %(email)s"), email=email)
+        ev.add(0.7, gettext_noop("same e-mail %(email)s"), email=email)
     for phone in sorted(set(a.phones) & set(b.phones)):
-        ev.add(0.5, N_("same phone %(phone)s"), phone=phone)
+        ev.add(0.5, gettext_noop("same phone %(phone)s"), phone=phone)
     if a.external and a.external == b.external and a.company_id != b.company_id:
-        ev.add(0.9, N_("same external ID %(id)s"), id=a.external)
+        ev.add(0.9, gettext_noop("same external ID %(id)s"), id=a.external)
     if name_sim < 60:
         # A shared switchboard or a team mailbox: different people behind one number.
-        ev.note(N_("but different names: «%(a)s» / «%(b)s»"), a=a.display, b=b.display)
+        ev.note(gettext_noop("but different names: «%(a)s» / «%(b)s»"), a=a.display, b=b.display)
         return ev.match(0.5)
     return ev.match()
 

@@ -21,24 +21,24 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from clientdesk.clients.models import Company, CompanyStatus, GroupRole, SizeBand
 
 from .models import ABC_CHOICES, XYZ_CHOICES, CompanySegment, Lifecycle, RfmSegment
 
 OPS: dict[str, Promise] = {
-    "eq": _lazy("is"),
-    "ne": _lazy("is not"),
-    "in": _lazy("is one of"),
-    "not_in": _lazy("is none of"),
-    "gt": _lazy("greater than"),
-    "gte": _lazy("at least"),
-    "lt": _lazy("less than"),
-    "lte": _lazy("at most"),
-    "contains": _lazy("contains"),
-    "has": _lazy("has"),
-    "has_not": _lazy("has not"),
+    "eq": gettext_lazy("is"),
+    "ne": gettext_lazy("is not"),
+    "in": gettext_lazy("is one of"),
+    "not_in": gettext_lazy("is none of"),
+    "gt": gettext_lazy("greater than"),
+    "gte": gettext_lazy("at least"),
+    "lt": gettext_lazy("less than"),
+    "lte": gettext_lazy("at most"),
+    "contains": gettext_lazy("contains"),
+    "has": gettext_lazy("has"),
+    "has_not": gettext_lazy("has not"),
 }
 KIND_OPS = {
     "choice": ("eq", "ne", "in", "not_in"),
@@ -82,39 +82,52 @@ def _static(choices: list[tuple[Any, Any]]) -> Callable[[], list[tuple[Any, Any]
 
 for _spec in (
     FieldSpec(
-        "status", _lazy("Status"), "choice", lookup="status", choices=_static(CompanyStatus.choices)
+        "status",
+        gettext_lazy("Status"),
+        "choice",
+        lookup="status",
+        choices=_static(CompanyStatus.choices),
     ),
     FieldSpec(
-        "size_band", _lazy("Size"), "choice", lookup="size_band", choices=_static(SizeBand.choices)
+        "size_band",
+        gettext_lazy("Size"),
+        "choice",
+        lookup="size_band",
+        choices=_static(SizeBand.choices),
     ),
     FieldSpec(
         "industry_section",
-        _lazy("Industry section (OKVED letter)"),
+        gettext_lazy("Industry section (OKVED letter)"),
         "text",
         lookup="industry__section",
     ),
-    FieldSpec("industry", _lazy("Industry code (OKVED)"), "text", lookup="industry__code"),
-    FieldSpec("region", _lazy("Region code"), "text", lookup="region__code"),
+    FieldSpec("industry", gettext_lazy("Industry code (OKVED)"), "text", lookup="industry__code"),
+    FieldSpec("region", gettext_lazy("Region code"), "text", lookup="region__code"),
     FieldSpec(
         "group_role",
-        _lazy("Role in group"),
+        gettext_lazy("Role in group"),
         "choice",
         lookup="group_role",
         choices=_static(GroupRole.choices),
     ),
-    FieldSpec("parent", _lazy("Parent company ID"), "number", lookup="parent_id"),
+    FieldSpec("parent", gettext_lazy("Parent company ID"), "number", lookup="parent_id"),
     FieldSpec(
-        "account_manager", _lazy("Key account manager ID"), "number", lookup="account_manager_id"
+        "account_manager",
+        gettext_lazy("Key account manager ID"),
+        "number",
+        lookup="account_manager_id",
     ),
-    FieldSpec("completeness", _lazy("Completeness, %"), "number", lookup="completeness"),
-    FieldSpec("employees", _lazy("Employees"), "number", lookup="employees"),
-    FieldSpec("annual_revenue", _lazy("Annual revenue, RUB"), "number", lookup="annual_revenue"),
-    FieldSpec("name", _lazy("Name"), "text", lookup="search_name"),
-    FieldSpec("tag", _lazy("Tag"), "tag"),
+    FieldSpec("completeness", gettext_lazy("Completeness, %"), "number", lookup="completeness"),
+    FieldSpec("employees", gettext_lazy("Employees"), "number", lookup="employees"),
+    FieldSpec(
+        "annual_revenue", gettext_lazy("Annual revenue, RUB"), "number", lookup="annual_revenue"
+    ),
+    FieldSpec("name", gettext_lazy("Name"), "text", lookup="search_name"),
+    FieldSpec("tag", gettext_lazy("Tag"), "tag"),
     FieldSpec("abc", "ABC", "choice", "segment", "abc", _static(ABC_CHOICES)),
     FieldSpec(
         "abc_margin",
-        _lazy("ABC by margin"),
+        gettext_lazy("ABC by margin"),
         "choice",
         "segment",
         "abc_margin",
@@ -123,28 +136,28 @@ for _spec in (
     FieldSpec("xyz", "XYZ", "choice", "segment", "xyz", _static(XYZ_CHOICES)),
     FieldSpec(
         "rfm_segment",
-        _lazy("RFM segment"),
+        gettext_lazy("RFM segment"),
         "choice",
         "segment",
         "rfm_segment",
         _static(RfmSegment.choices),
     ),
-    FieldSpec("r", _lazy("R score"), "number", "segment", "r"),
-    FieldSpec("f", _lazy("F score"), "number", "segment", "f"),
-    FieldSpec("m", _lazy("M score"), "number", "segment", "m"),
+    FieldSpec("r", gettext_lazy("R score"), "number", "segment", "r"),
+    FieldSpec("f", gettext_lazy("F score"), "number", "segment", "f"),
+    FieldSpec("m", gettext_lazy("M score"), "number", "segment", "m"),
     FieldSpec(
         "lifecycle",
-        _lazy("Lifecycle"),
+        gettext_lazy("Lifecycle"),
         "choice",
         "segment",
         "lifecycle",
         _static(Lifecycle.choices),
     ),
-    FieldSpec("cluster", _lazy("Cluster"), "number", "segment", "cluster"),
-    FieldSpec("churn_risk", _lazy("Churn risk (0–100)"), "number", "segment", "churn_risk"),
-    FieldSpec("revenue", _lazy("Revenue in period, RUB"), "number", "segment", "revenue"),
+    FieldSpec("cluster", gettext_lazy("Cluster"), "number", "segment", "cluster"),
+    FieldSpec("churn_risk", gettext_lazy("Churn risk (0–100)"), "number", "segment", "churn_risk"),
+    FieldSpec("revenue", gettext_lazy("Revenue in period, RUB"), "number", "segment", "revenue"),
     FieldSpec(
-        "value_expected", _lazy("Expected value, RUB"), "number", "segment", "value_expected"
+        "value_expected", gettext_lazy("Expected value, RUB"), "number", "segment", "value_expected"
     ),
 ):
     register_field(_spec)

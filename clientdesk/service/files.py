@@ -92,7 +92,8 @@ def check_upload(stream: IO[bytes], name: str, *, declared_size: int | None = No
     content = stream.read(limit + 1)
     if len(content) > limit:
         raise ValidationError(
-            too_big % {"name": name, "size": _("more"), "limit": filesizeformat(limit)},
+            _("%(name)s is larger than %(limit)s, the largest file that can be attached.")
+            % {"name": name, "limit": filesizeformat(limit)},
             code="too_big",
         )
     if not content:

@@ -382,7 +382,7 @@ class SlaPolicy(models.Model):
     priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices, blank=True)
     first_response_minutes = models.PositiveIntegerField(_("first response, business minutes"))
     resolution_minutes = models.PositiveIntegerField(_("resolution, business minutes"))
-    warn_at_percent = models.PositiveSmallIntegerField(_("warn at, % of target"), default=80)
+    warn_at_percent = models.PositiveSmallIntegerField(_("warn at, percent of target"), default=80)
     calendar = models.ForeignKey(
         WorkingCalendar,
         verbose_name=_("calendar"),

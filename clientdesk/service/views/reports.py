@@ -151,7 +151,7 @@ def unit_monthly(request: HttpRequest) -> HttpResponse:
             [_("Month"), f"{year}-{month:02d}"],
             [_("Requests"), r.total],
             [_("Resolved"), r.resolved],
-            [_("Resolved at first contact, % of resolved"), r.fcr_pct],
+            [_("Resolved at first contact, percent of resolved"), r.fcr_pct],
             [_("Repeat contacts, %"), r.repeat_pct],
             [_("Repeat visits"), r.repeat_visits],
             [_("Avoidable contacts, %"), r.avoidable_pct],
