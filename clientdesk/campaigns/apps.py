@@ -6,3 +6,8 @@ class CampaignsConfig(AppConfig):
     name = "clientdesk.campaigns"
     label = "campaigns"
     verbose_name = _("Communications")
+
+    def ready(self) -> None:
+        from . import hooks
+
+        hooks.register()

@@ -2,7 +2,15 @@
 
 Offered to apps to its right (they register in their AppConfig.ready(), since service may not
 import them): `register_client_context(provider)` adds facts about the client to the request
-page, e.g. the surveys domain's latest satisfaction.
+page, e.g. the surveys domain's latest satisfaction. `register_inbound_mail_handler(handler)`
+shows every inbound e-mail to the handler before it is threaded into requests, e.g. so the
+campaigns domain records a reply to one of its messages.
+
+Inbound mail rule: a handler that returns True ("this answers a message of mine") does not take
+the message away from service. The client wrote to us and someone must answer, so the message
+still opens or joins a request as any other; nothing links the two. Each handler runs in its own
+savepoint and a handler that fails is logged and skipped: a fault in another domain must not
+stop clients' mail reaching service.
 
 Given to apps to its left: `register()` (called from ServiceConfig.ready()) adds the "open
 complaints" input to the churn-risk score of the segments domain.
@@ -15,13 +23,18 @@ avoidable-contact reason) or filed under the topic "complaint" / "жалоба".
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Any
 
 import polars as pl
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils.functional import Promise
+
+logger = logging.getLogger(__name__)
 
 COMPLAINT_TOPICS = ("complaint", "жалоба")
 
@@ -53,6 +66,31 @@ def client_facts(company_id: int | None, user: Any) -> list[ClientFact]:
     for provider in CLIENT_CONTEXT_PROVIDERS:
         facts.extend(provider(company_id, user))
     return facts
+
+
+# The parsed inbound message -> True when it answered a message of the handler's domain.
+InboundMailHandler = Callable[[EmailMessage], bool]
+INBOUND_MAIL_HANDLERS: list[InboundMailHandler] = []
+
+
+def register_inbound_mail_handler(handler: InboundMailHandler) -> None:
+    if handler not in INBOUND_MAIL_HANDLERS:
+        INBOUND_MAIL_HANDLERS.append(handler)
+
+
+def inbound_mail_handled(message: EmailMessage) -> bool:
+    """Shows the message to every handler (all of them: one message may answer several domains);
+    True when at least one handled it."""
+    handled = False
+    for handler in INBOUND_MAIL_HANDLERS:
+        try:
+            with transaction.atomic():
+                handled = bool(handler(message)) or handled
+        except Exception:
+            logger.exception(
+                "Inbound mail handler %r failed on %s", handler, message.get("Message-ID", "")
+            )
+    return handled
 
 
 def complaint_q() -> Q:

@@ -12,7 +12,9 @@ instead of writing into someone else's case). A message about a closed request o
 linked as a repeat. Otherwise a new request is opened; the sender is matched to a contact by
 e-mail; an unknown sender's request has no company and waits in the triage queue. HTML is
 sanitised; attachments pass the same checks as uploads (refused ones are listed in a note).
-The same Message-ID twice is ingested once.
+The same Message-ID twice is ingested once. Other domains see each new message first through
+`hooks.register_inbound_mail_handler` (a reply to a campaign is recorded there) and it still
+becomes a request: see the rule in hooks.py.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from django.utils.translation import gettext as _
 from clientdesk.clients.models import Channel, Contact, ContactPoint
 
 from . import files
+from .hooks import inbound_mail_handled
 from .models import RequestMessage, ServiceRequest, Status
 from .services import RequestInput, request_client_message, request_create, request_note
 from .text import clean_html, html_to_text, text_to_html
@@ -211,6 +214,7 @@ def email_ingest(raw: bytes) -> ServiceRequest:
         seen = RequestMessage.objects.filter(email_message_id=message_id).select_related("request")
         if seen.exists():
             return seen.first().request  # type: ignore[union-attr]
+    inbound_mail_handled(msg)
     address = parseaddr(str(msg.get("From", "")))[1].strip().lower()
     subject = " ".join(str(msg.get("Subject", "")).split()) or _("(no subject)")
     contact = _sender_contact(address)

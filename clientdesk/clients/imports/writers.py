@@ -21,7 +21,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import quality
-from ..models import Company, Contact, Contract, Industry, Offering, Region, RevenueRecord
+from ..models import (
+    Company,
+    Contact,
+    ContactPoint,
+    Contract,
+    Industry,
+    Offering,
+    Region,
+    RevenueRecord,
+)
 from ..services import size_band_for
 from ..validators import normalise_name
 from . import bulk
@@ -428,6 +437,10 @@ class ContactWriter(Writer[Contact]):
             self.update_fields = sorted(
                 set(self.update_fields) | {"last_name", "first_name", "patronymic"}
             )
+        # Only the kinds the file brings: an unmapped column leaves the stored points alone.
+        self.point_kinds = [
+            k for k in (ContactPoint.Kind.PHONE, ContactPoint.Kind.EMAIL) if k in parser.mapped
+        ]
 
     def prepare(self) -> None:
         self.requirement = quality.contact_requirement()
@@ -450,6 +463,7 @@ class ContactWriter(Writer[Contact]):
             for c in existing.order_by("id"):
                 self._remember(keys, c)
         pending: Pending[Contact] = Pending()
+        touched: dict[int, Contact] = {}
         now = timezone.now()
         for row in valid:
             values = row.values
@@ -462,9 +476,20 @@ class ContactWriter(Writer[Contact]):
             elif pending.change(target, self._assign(target, values, self.update_fields)):
                 self._finish(target, values, now)
             self._remember(keys, target)
+            touched.setdefault(id(target), target)
         if write:
-            self._write(pending.creates, list(pending.updates.values()), self.update_fields)
+            self._write_contacts(pending, list(touched.values()))
         return pending.result
+
+    def _write_contacts(self, pending: Pending[Contact], touched: list[Contact]) -> None:
+        updates = list(pending.updates.values())
+        if not self.point_kinds:
+            self._write(pending.creates, updates, self.update_fields)
+            return
+        # bulk_create, not bulk.insert: the contact points need the new primary keys.
+        Contact.objects.bulk_create(pending.creates, batch_size=WRITE_BATCH)
+        self._write([], updates, self.update_fields)
+        sync_points(touched, self.point_kinds)
 
     @staticmethod
     def _remember(keys: dict[Hashable, Contact], c: Contact) -> None:
@@ -496,6 +521,48 @@ class ContactWriter(Writer[Contact]):
         contact.search_name = values["search_name"]
         contact.completeness = _percent(contact, self.requirement)
         contact.updated_at = now
+
+
+def _point_value(contact: Contact, kind: str) -> str:
+    if kind == ContactPoint.Kind.EMAIL:
+        return contact.email.lower()
+    return contact.phone
+
+
+def sync_points(contacts: list[Contact], kinds: list[str]) -> None:
+    """Mirrors the contacts' phone and e-mail into ContactPoint as services._sync_points does
+    for a form that leaves the other phones and e-mails alone: the field's value becomes the
+    primary point, the previous primary point of that kind is replaced, the further
+    (non-primary) points stay. An empty field leaves the points of its kind alone, as an empty
+    cell leaves the field. One query reads the batch's points, a few write the difference."""
+    existing: dict[tuple[int, str], list[tuple[int, str, bool]]] = defaultdict(list)
+    ids = [c.pk for c in contacts]
+    if ids:
+        for pk, contact_id, kind, value, is_primary in ContactPoint.objects.filter(
+            contact_id__in=ids, kind__in=kinds
+        ).values_list("id", "contact_id", "kind", "value", "is_primary"):
+            existing[(contact_id, kind)].append((pk, value, is_primary))
+    creates: list[ContactPoint] = []
+    promote: list[int] = []
+    remove: list[int] = []
+    for contact in contacts:
+        for kind in kinds:
+            main = _point_value(contact, kind)
+            if not main:
+                continue
+            points = existing.get((contact.pk, kind), [])
+            promote += [pk for pk, value, primary in points if value == main and not primary]
+            remove += [pk for pk, value, primary in points if value != main and primary]
+            if all(value != main for _pk, value, _primary in points):
+                creates.append(
+                    ContactPoint(contact_id=contact.pk, kind=kind, value=main, is_primary=True)
+                )
+    if remove:
+        ContactPoint.objects.filter(pk__in=remove).delete()
+    if promote:
+        ContactPoint.objects.filter(pk__in=promote).update(is_primary=True)
+    # ignore_conflicts: a point another request added meanwhile is the same point.
+    ContactPoint.objects.bulk_create(creates, batch_size=WRITE_BATCH, ignore_conflicts=True)
 
 
 # --- contracts ------------------------------------------------------------------------------

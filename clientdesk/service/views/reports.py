@@ -1,9 +1,9 @@
 """The standard reports, generated from data: avoidable contacts by reason; FCR and repeat-contact
 rates; an operator's daily report; a unit's monthly service report.
 
-Each report is a page; the two standard forms also come as XLSX (openpyxl) and as a print-ready
-page (`?format=print`: its own print stylesheet, A4, to be saved as PDF from the browser — no PDF
-library is installed in the product).
+Each report is a page; the two standard forms also come as XLSX (openpyxl, `?format=xlsx`), as PDF
+(fpdf2, `?format=pdf`) — both rendered from the same `report_pdf.Form` — and as a print-ready page
+(`?format=print`: its own print stylesheet, A4).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import datetime as dt
 import io
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
@@ -22,10 +23,12 @@ from clientdesk.accounts.models import User
 from clientdesk.core.permissions import has_perm, require_perm
 from clientdesk.core.roles import Perm
 
-from .. import selectors
+from .. import report_pdf, selectors
 from ..models import Unit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF = "application/pdf"
+EXPORTS = ("xlsx", "pdf")
 
 
 def _date(value: str | None, default: dt.date) -> dt.date:
@@ -65,6 +68,16 @@ def reports_index(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _export(form: report_pdf.Form, kind: str) -> HttpResponse:
+    if kind == "pdf":
+        # Tests switch compression off to read the text back out of the file.
+        compress = bool(getattr(settings, "SERVICE_REPORT_PDF_COMPRESS", True))
+        response = HttpResponse(report_pdf.render(form, compress=compress), content_type=PDF)
+        response["Content-Disposition"] = f'attachment; filename="{form.filename}.pdf"'
+        return response
+    return _xlsx_response(report_pdf.xlsx_sheets(form), f"{form.filename}.xlsx")
+
+
 def _xlsx_response(sheets: list[tuple[str, list[list[Any]]]], filename: str) -> HttpResponse:
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -96,35 +109,8 @@ def operator_daily(request: HttpRequest) -> HttpResponse:
         user = get_object_or_404(User, pk=request.GET["user"], kind=User.Kind.STAFF)
     day = _date(request.GET.get("day"), timezone.localdate())
     report = selectors.operator_daily(user, day)
-    if request.GET.get("format") == "xlsx":
-        summary: list[list[Any]] = [
-            [_("Indicator"), _("Value")],
-            [_("Operator"), str(user)],
-            [_("Date"), day.isoformat()],
-            [_("Requests opened"), report.created],
-            [_("Replies to clients"), report.replies],
-            [_("Internal notes"), report.notes],
-            [_("Requests resolved"), report.resolved],
-            [_("Resolved at first contact"), report.first_contact],
-            [_("Calls"), report.calls],
-            [_("Talk time, minutes"), round(report.call_seconds / 60, 1)],
-            [_("Open requests now"), report.open_now],
-            [_("Of them past due"), report.breached_now],
-        ]
-        resolved = [[_("Number"), _("Client"), _("Service"), _("Resolved"), _("First contact")]] + [
-            [
-                r.number,
-                str(r.company or ""),
-                str(r.service or ""),
-                timezone.localtime(r.resolved_at).strftime("%H:%M") if r.resolved_at else "",
-                _("yes") if r.first_contact_resolution else _("no"),
-            ]
-            for r in report.resolved_requests
-        ]
-        return _xlsx_response(
-            [(_("Summary"), summary), (_("Resolved"), resolved)],
-            f"operator-{user.username}-{day.isoformat()}.xlsx",
-        )
+    if request.GET.get("format") in EXPORTS:
+        return _export(report_pdf.operator_daily_form(report), request.GET["format"])
     template = (
         "service/report_operator_print.html"
         if request.GET.get("format") == "print"
@@ -143,58 +129,8 @@ def unit_monthly(request: HttpRequest) -> HttpResponse:
         today = timezone.localdate()
         year, month = today.year, today.month
     report = selectors.unit_monthly(unit, year, month)
-    if request.GET.get("format") == "xlsx":
-        r = report.rates
-        summary: list[list[Any]] = [
-            [_("Indicator"), _("Value")],
-            [_("Unit"), str(unit)],
-            [_("Month"), f"{year}-{month:02d}"],
-            [_("Requests"), r.total],
-            [_("Resolved"), r.resolved],
-            [_("Resolved at first contact, percent of resolved"), r.fcr_pct],
-            [_("Repeat contacts, %"), r.repeat_pct],
-            [_("Repeat visits"), r.repeat_visits],
-            [_("Avoidable contacts, %"), r.avoidable_pct],
-            [_("First response target missed"), r.response_breached],
-            [_("Resolution target missed"), r.resolution_breached],
-            [_("Resolution target met, %"), r.sla_met_pct],
-            [_("Escalations"), report.escalations],
-        ]
-        head = [_("Requests"), _("Resolved"), _("First contact"), _("Target missed"), _("Repeats")]
-
-        def table(rows: list[dict[str, Any]], key: str, label: str) -> list[list[Any]]:
-            return [[label, *head]] + [
-                [
-                    str(row[key] or "—"),
-                    row["n"],
-                    row["resolved"],
-                    row["fcr"],
-                    row["breached"],
-                    row["repeats"],
-                ]
-                for row in rows
-            ]
-
-        agents = [
-            {
-                **a,
-                "name": " ".join(
-                    filter(None, [a["assignee__last_name"], a["assignee__first_name"]])
-                )
-                or a["assignee__username"],
-            }
-            for a in report.by_agent
-        ]
-        return _xlsx_response(
-            [
-                (_("Summary"), summary),
-                (_("By service"), table(report.by_service, "service__name", _("Service"))),
-                (_("By channel"), table(report.by_channel, "channel", _("Channel"))),
-                (_("By day"), table(report.by_day, "day", _("Day"))),
-                (_("By employee"), table(agents, "name", _("Employee"))),
-            ],
-            f"unit-{unit.code}-{year}-{month:02d}.xlsx",
-        )
+    if request.GET.get("format") in EXPORTS:
+        return _export(report_pdf.unit_monthly_form(report), request.GET["format"])
     template = (
         "service/report_unit_print.html"
         if request.GET.get("format") == "print"
