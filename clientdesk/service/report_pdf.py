@@ -78,7 +78,7 @@ def operator_daily_form(report: OperatorDay) -> Form:
     ]
     resolved: list[list[Cell]] = [
         [
-            r.number,
+            r.number or "",
             str(r.company or ""),
             str(r.service or ""),
             timezone.localtime(r.resolved_at).strftime("%H:%M") if r.resolved_at else "",
@@ -218,8 +218,9 @@ class _Pdf(FPDF):
         self.set_font(FONT, "", 7)
         self.set_text_color(110)
         self.cell(0, 4, _("Generated %(time)s") % {"time": self.generated})
-        self.cell(0, 4, _("Page %(page)s of %(pages)s") % {"page": self.page_no(), "pages": "{nb}"},
-                  align="R")
+        self.set_x(self.l_margin)
+        page = _("Page %(page)s of %(pages)s") % {"page": self.page_no(), "pages": "{nb}"}
+        self.cell(0, 4, page, align="R")
         self.set_text_color(0)
 
 

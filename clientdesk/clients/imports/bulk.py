@@ -5,6 +5,8 @@ parameters per statement) and `bulk_update` builds a CASE WHEN per field and row
 rows that compiling costs more than the database work. Here each field's value is adapted once by
 the backend's own adapter and the statement is prepared once per batch. Like bulk_create, no
 signals are sent and save() is not called: the writers fill derived fields themselves.
+When the new primary keys are needed, multi-row INSERT ... RETURNING statements of the largest
+size the backend takes stand in for executemany, which cannot return rows.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 Adapter = Callable[[Any], Any]
@@ -71,27 +74,113 @@ def _column(field: models.Field[Any, Any]) -> str:
     return field.column
 
 
-def insert(model: type[models.Model], objects: Sequence[models.Model]) -> None:
-    """INSERTs the objects (their primary keys stay unset)."""
-    if not objects:
-        return
+def _prepare_insert(
+    model: type[models.Model], objects: Sequence[models.Model]
+) -> tuple[list[models.Field[Any, Any]], list[list[Any]]]:
     fields = _columns(model, None)
     now = timezone.now()
     for obj in objects:
         for f in fields:
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 setattr(obj, f.attname, now)
-    qn = connection.ops.quote_name
-    # Table and column names come from the model, never from the file: no injection here.
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
-        qn(model._meta.db_table),
-        ", ".join(qn(_column(f)) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
     adapters = [(f.attname, _adapter(f)) for f in fields]
     rows = [[adapt(getattr(obj, name)) for name, adapt in adapters] for obj in objects]
+    return fields, rows
+
+
+def _insert_sql(model: type[models.Model], fields: Sequence[models.Field[Any, Any]]) -> str:
+    qn = connection.ops.quote_name
+    # Table and column names come from the model, never from the file: no injection here.
+    return "{} {} ({}) VALUES ".format(
+        connection.ops.insert_statement(),
+        qn(model._meta.db_table),
+        ", ".join(qn(_column(f)) for f in fields),
+    )
+
+
+def insert(
+    model: type[models.Model], objects: Sequence[models.Model], *, ignore_conflicts: bool = False
+) -> None:
+    """INSERTs the objects (their primary keys stay unset). With ignore_conflicts a row that
+    breaks a unique constraint is skipped, as bulk_create(ignore_conflicts=True) does."""
+    if not objects:
+        return
+    fields, rows = _prepare_insert(model, objects)
+    _insert_rows(model, fields, rows, ignore_conflicts=ignore_conflicts)
+
+
+def insert_values(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    ignore_conflicts: bool = False,
+) -> None:
+    """INSERTs rows of values for the named fields, without making model instances: for link
+    tables of many small rows. The values must be ready for the database (plain text, numbers,
+    booleans, ids); fields not named get their defaults."""
+    if not rows:
+        return
+    fields = _columns(model, None)
+    named = [f for f in fields if f.attname in names]
+    assert len(named) == len(names), "every name must be a concrete field"
+    positions = [list(names).index(f.attname) if f.attname in names else -1 for f in fields]
+    defaults = [f.get_db_prep_save(f.get_default(), connection) for f in fields]
+    full = [
+        [row[i] if i >= 0 else d for i, d in zip(positions, defaults, strict=True)] for row in rows
+    ]
+    _insert_rows(model, fields, full, ignore_conflicts=ignore_conflicts)
+
+
+def _insert_rows(
+    model: type[models.Model],
+    fields: Sequence[models.Field[Any, Any]],
+    rows: Sequence[Sequence[Any]],
+    *,
+    ignore_conflicts: bool,
+) -> None:
+    ops = connection.ops
+    conflict = OnConflict.IGNORE if ignore_conflicts else None
+    sql = "{} {} ({}) VALUES ({}) {}".format(
+        ops.insert_statement(on_conflict=conflict),
+        ops.quote_name(model._meta.db_table),
+        ", ".join(ops.quote_name(_column(f)) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+        ops.on_conflict_suffix_sql(fields, conflict, None, None) or "",
+    ).rstrip()
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+def insert_returning_pks(model: type[models.Model], objects: Sequence[models.Model]) -> None:
+    """INSERTs the objects and sets their primary keys, from multi-row INSERT ... RETURNING
+    statements (executemany cannot return rows). Like bulk_create, relies on the rows coming
+    back in the order they were given, which SQLite and PostgreSQL do."""
+    if not objects:
+        return
+    if not connection.features.can_return_rows_from_bulk_insert:
+        model._default_manager.bulk_create(objects)
+        return
+    fields, rows = _prepare_insert(model, objects)
+    pk = model._meta.pk
+    assert pk is not None
+    # PostgreSQL reports no limit of its own, but a statement takes at most 65535 parameters.
+    size = max(min(connection.ops.bulk_batch_size(fields, objects), 65535 // len(fields)), 1)
+    # Every backend that can return rows from a bulk insert defines it; the stubs do not.
+    returning, _params = connection.ops.return_insert_columns([pk])  # type: ignore[attr-defined]
+    one = "({})".format(", ".join(["%s"] * len(fields)))
+    head = _insert_sql(model, fields)
+    full = f"{head}{', '.join([one] * size)} {returning}"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            sql = (
+                full if len(chunk) == size else f"{head}{', '.join([one] * len(chunk))} {returning}"
+            )
+            cursor.execute(sql, [v for row in chunk for v in row])
+            for obj, (value,) in zip(objects[start : start + size], cursor.fetchall(), strict=True):
+                obj.pk = value
+                obj._state.adding, obj._state.db = False, connection.alias
 
 
 def update(

@@ -3,6 +3,8 @@
 Each writer issues a fixed number of queries per batch, whatever its size: one to resolve the
 companies the rows refer to, one for the records that already exist, and the bulk writes.
 Re-importing a file finds the records by their natural keys and updates them.
+Contacts' phones and e-mails are mirrored into ContactPoint in the same batch, so that search
+and the duplicate finder see imported contacts as they see those entered through the form.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -486,8 +488,8 @@ class ContactWriter(Writer[Contact]):
         if not self.point_kinds:
             self._write(pending.creates, updates, self.update_fields)
             return
-        # bulk_create, not bulk.insert: the contact points need the new primary keys.
-        Contact.objects.bulk_create(pending.creates, batch_size=WRITE_BATCH)
+        # The contact points need the new primary keys.
+        bulk.insert_returning_pks(Contact, pending.creates)
         self._write([], updates, self.update_fields)
         sync_points(touched, self.point_kinds)
 
@@ -529,7 +531,7 @@ def _point_value(contact: Contact, kind: str) -> str:
     return contact.phone
 
 
-def sync_points(contacts: list[Contact], kinds: list[str]) -> None:
+def sync_points(contacts: Sequence[Contact], kinds: Sequence[str]) -> None:
     """Mirrors the contacts' phone and e-mail into ContactPoint as services._sync_points does
     for a form that leaves the other phones and e-mails alone: the field's value becomes the
     primary point, the previous primary point of that kind is replaced, the further
@@ -542,7 +544,7 @@ def sync_points(contacts: list[Contact], kinds: list[str]) -> None:
             contact_id__in=ids, kind__in=kinds
         ).values_list("id", "contact_id", "kind", "value", "is_primary"):
             existing[(contact_id, kind)].append((pk, value, is_primary))
-    creates: list[ContactPoint] = []
+    creates: list[tuple[int, str, str, bool]] = []
     promote: list[int] = []
     remove: list[int] = []
     for contact in contacts:
@@ -554,15 +556,15 @@ def sync_points(contacts: list[Contact], kinds: list[str]) -> None:
             promote += [pk for pk, value, primary in points if value == main and not primary]
             remove += [pk for pk, value, primary in points if value != main and primary]
             if all(value != main for _pk, value, _primary in points):
-                creates.append(
-                    ContactPoint(contact_id=contact.pk, kind=kind, value=main, is_primary=True)
-                )
+                creates.append((contact.pk, kind, main, True))
     if remove:
         ContactPoint.objects.filter(pk__in=remove).delete()
     if promote:
         ContactPoint.objects.filter(pk__in=promote).update(is_primary=True)
     # ignore_conflicts: a point another request added meanwhile is the same point.
-    ContactPoint.objects.bulk_create(creates, batch_size=WRITE_BATCH, ignore_conflicts=True)
+    bulk.insert_values(
+        ContactPoint, ("contact_id", "kind", "value", "is_primary"), creates, ignore_conflicts=True
+    )
 
 
 # --- contracts ------------------------------------------------------------------------------

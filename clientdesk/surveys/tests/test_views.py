@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from clientdesk.clients.tests.factories import CompanyFactory
 from clientdesk.core.roles import Role
@@ -110,7 +112,13 @@ def test_answer_form_works_without_javascript(client) -> None:
     assert 'name="q_Q2"' not in page.content.decode()  # hidden until Q1 is known
     bad = client.post(url, {"page": 1, "action": "next", "q_Q1": "11"})
     assert bad.status_code == 400
-    assert "Choose a whole number from 0 to 10." in bad.content.decode()
+    # The form speaks the respondent's language (Russian for this contact).
+    with translation.override("ru"):
+        expected = gettext("Choose a whole number from %(low)s to %(high)s.") % {
+            "low": 0,
+            "high": 10,
+        }
+    assert expected in bad.content.decode()
     # A detractor's answer reveals the follow-up question on the same page: it is shown first.
     assert client.post(url, {"page": 1, "action": "next", "q_Q1": "4"}).status_code == 302
     assert 'name="q_Q2"' in client.get(url).content.decode()
