@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "clientdesk.clients",
     "clientdesk.segments",
     "clientdesk.service",
+    "clientdesk.centers",
+    "clientdesk.knowledge",
     "clientdesk.campaigns",
     "clientdesk.surveys",
     "clientdesk.portal",

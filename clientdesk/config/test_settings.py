@@ -15,3 +15,6 @@ AXES_ENABLED = True
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 # Tests read English unless they ask for Russian (Accept-Language or translation.override).
 LANGUAGE_CODE = "en"
+# Threads started by tests (live server, thread backend) must not keep connections open past
+# the test, or PostgreSQL refuses to drop the test database at the end.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -21,6 +21,8 @@ urlpatterns = [
     path("clients/", include("clientdesk.clients.urls")),
     path("segments/", include("clientdesk.segments.urls")),
     path("service/", include("clientdesk.service.urls")),
+    path("centers/", include("clientdesk.centers.urls")),
+    path("kb/", include("clientdesk.knowledge.urls")),
     path("campaigns/", include("clientdesk.campaigns.urls")),
     path("surveys/", include("clientdesk.surveys.urls")),
     path("portal/", include("clientdesk.portal.urls")),

@@ -36,20 +36,42 @@ MENU: list[NavItem] = [
     NavItem(_("Campaigns"), "campaigns:list", (Perm.CAMPAIGNS_EDIT, Perm.CAMPAIGNS_APPROVE)),
     NavItem(_("Campaign touches"), "campaigns:touches", Perm.KEY_ACCOUNTS),
     NavItem(_("Surveys"), "surveys:list", Perm.SURVEYS_MANAGE),
+    NavItem(_("Knowledge base"), "knowledge:manage", Perm.KNOWLEDGE_EDIT),
     NavItem(_("Audit trail"), "core:audit", Perm.AUDIT_VIEW),
     NavItem(_("API"), "api-docs", None),
 ]
 
 
+# What a client company's employee sees in the portal; the portal views scope every object to
+# the user's company themselves.
+PORTAL_MENU: list[NavItem] = [
+    NavItem(_("Home"), "portal:home", None),
+    NavItem(_("Requests"), "portal:requests", None),
+    NavItem(_("New request"), "portal:request_new", None),
+    NavItem(_("Knowledge base"), "knowledge:index", None),
+    NavItem(_("Surveys"), "surveys:portal_list", None),
+    NavItem(_("Company profile"), "portal:company", None),
+]
+
+
 def menu_for(user: Any) -> list[dict[str, Any]]:
-    if not getattr(user, "is_authenticated", False) or getattr(user, "kind", None) != "staff":
+    kind = getattr(user, "kind", None)
+    if not getattr(user, "is_authenticated", False) or kind not in {"staff", "portal"}:
         return []
+    if kind == "portal":
+        return _resolved(PORTAL_MENU)
     granted = user_perms(user)
-    items = []
+    allowed = []
     for item in MENU:
         needed = (item.perm,) if isinstance(item.perm, Perm) else item.perm
-        if needed is not None and not granted.intersection(needed):
-            continue
+        if needed is None or granted.intersection(needed):
+            allowed.append(item)
+    return _resolved(allowed)
+
+
+def _resolved(menu: list[NavItem]) -> list[dict[str, Any]]:
+    items = []
+    for item in menu:
         try:
             url = reverse(item.url_name)
         except NoReverseMatch:

@@ -127,3 +127,12 @@ def test_api_token_authenticates_integrations(make_staff) -> None:
     assert "clients.view" in body["perms"] and "audit.view" not in body["perms"]
     api_token_rotate(user=user, by=user)
     assert api.get("/api/v1/me/").status_code == 401
+
+
+@pytest.mark.django_db
+def test_portal_user_menu_has_portal_pages_and_no_staff_pages(make_portal_user, login_as) -> None:
+    html = login_as(make_portal_user()).get(reverse("portal:home")).content.decode()
+    assert reverse("portal:requests") in html
+    assert reverse("knowledge:index") in html
+    assert reverse("clients:company_list") not in html
+    assert reverse("core:audit") not in html

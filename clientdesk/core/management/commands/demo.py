@@ -12,6 +12,7 @@ from clientdesk.core.demo import create_demo_portal_users, create_demo_staff
 DOMAIN_DEMOS = [
     "clientdesk.segments.demo",
     "clientdesk.service.demo",
+    "clientdesk.knowledge.demo",
     "clientdesk.campaigns.demo",
     "clientdesk.surveys.demo",
 ]
