@@ -147,3 +147,11 @@ def test_decimal_parsing_rejects_text(value: str) -> None:
 
 def test_normalise_name_folds_case_yo_and_quotes() -> None:
     assert validators.normalise_name('ООО  «Ёлка»  "Плюс"') == "ооо елка плюс"
+
+
+def test_phone_filter_shows_stored_numbers_readably() -> None:
+    from clientdesk.clients.templatetags.registry import phone
+
+    assert phone("+74951234567") == "+7 495 123-45-67"
+    assert phone("") == ""
+    assert phone("not a number") == "not a number"
