@@ -26,6 +26,8 @@ MENU: list[NavItem] = [
     NavItem(_("My queue"), "service:my_queue", Perm.REQUESTS_WORK),
     NavItem(_("Queues"), "service:supervisor", Perm.REQUESTS_SUPERVISE),
     NavItem(_("Service reports"), "service:reports", Perm.REQUESTS_SUPERVISE),
+    NavItem(_("My desk"), "centers:desk", Perm.CENTER_OPERATE),
+    NavItem(_("Center staffing"), "centers:staffing", Perm.CENTERS_MANAGE),
     NavItem(_("Companies"), "clients:company_list", Perm.CLIENTS_VIEW),
     NavItem(_("Contacts"), "clients:contact_list", Perm.CLIENTS_VIEW),
     NavItem(_("Data quality"), "clients:quality", Perm.CLIENTS_EDIT),

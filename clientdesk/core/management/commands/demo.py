@@ -12,6 +12,7 @@ from clientdesk.core.demo import create_demo_portal_users, create_demo_staff
 DOMAIN_DEMOS = [
     "clientdesk.segments.demo",
     "clientdesk.service.demo",
+    "clientdesk.centers.demo",
     "clientdesk.knowledge.demo",
     "clientdesk.portal.demo",
     "clientdesk.campaigns.demo",

@@ -1,0 +1,529 @@
+"""Writes of the centers app: issuing tickets and the operator's calls.
+
+Ticket life: waiting → called (recalled any number of times) → serving → done; a called ticket
+whose client does not come becomes no_show; a ticket at a desk can be transferred (it ends as
+"transferred" and a successor ticket, linked to it, waits for the other desk or service with
+raised priority, so the client does not queue again from the back); a waiting ticket left at
+closing is abandoned.
+
+Queue order (`selectors.waiting`): priority, then `queue_at` (the appointment time for a booked
+visit, else the issue time). Priority points: an appointment +2, a key client (segment A, when
+the center is set so) +1, a transfer +3.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clientdesk.accounts.models import User
+from clientdesk.clients.models import Channel, Company, Contact
+from clientdesk.core import audit
+from clientdesk.segments.selectors import segment_of
+from clientdesk.service import services as service_services
+from clientdesk.service.calendar import BusinessCalendar, add_business_minutes
+from clientdesk.service.models import OPEN_STATUSES, Service, Status
+from clientdesk.service.sla import load_calendar
+
+from . import selectors
+from .calculations import estimated_wait_minutes
+from .models import (
+    AT_DESK_STATES,
+    Appointment,
+    Desk,
+    OperatorSession,
+    Outcome,
+    ServiceCenter,
+    Ticket,
+    TicketCounter,
+    TicketState,
+    center_calendar,
+)
+
+PRIORITY_APPOINTMENT = 2
+PRIORITY_KEY_CLIENT = 1
+PRIORITY_TRANSFER = 3
+# How many queue heads `ticket_call_next` tries when other desks take them at the same moment.
+CALL_ATTEMPTS = 5
+
+
+def _error(field: str, message: str) -> ValidationError:
+    return ValidationError({field: [message]})
+
+
+# --- opening hours ---------------------------------------------------------------------------
+def center_calendar_of(center: ServiceCenter) -> BusinessCalendar:
+    base = load_calendar(center.calendar_id) if center.calendar_id else None
+    return center_calendar(center, base)
+
+
+def is_open(center: ServiceCenter, at: dt.datetime) -> bool:
+    """Inside the center's hours on a working day; a center without hours is always open."""
+    if not any((center.week or {}).values()):
+        return True
+    cal = center_calendar_of(center)
+    local = at.astimezone(center.tz)
+    return any(start <= local < end for start, end in cal.intervals_on(local.date()))
+
+
+def opens_at(center: ServiceCenter, at: dt.datetime) -> dt.datetime | None:
+    if not any((center.week or {}).values()):
+        return None
+    try:
+        return add_business_minutes(center_calendar_of(center), at, 0)
+    except ValueError:
+        return None
+
+
+# --- issuing ---------------------------------------------------------------------------------
+def _next_number(center: ServiceCenter, day: dt.date, letter: str) -> int:
+    """Increments the day's counter in one statement and returns the new value.
+
+    An upsert with RETURNING is atomic on its own: on PostgreSQL the conflicting row is locked
+    until our transaction ends, so a second kiosk waits and then sees our number; on SQLite the
+    IMMEDIATE transaction already serialises writers. The ticket is created in the same
+    transaction, so a rollback returns the number and leaves no gap.
+    """
+    table = TicketCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (center_id, day, letter, last_number) "  # noqa: S608 - table name is ours
+            "VALUES (%s, %s, %s, 1) "
+            "ON CONFLICT (center_id, day, letter) "
+            f"DO UPDATE SET last_number = {table}.last_number + 1 "
+            "RETURNING last_number",
+            [center.pk, connection.ops.adapt_datefield_value(day), letter],
+        )
+        row = cursor.fetchone()
+    return int(row[0])
+
+
+def _priority(
+    center: ServiceCenter, company: Company | None, appointment: Appointment | None
+) -> int:
+    points = PRIORITY_APPOINTMENT if appointment is not None else 0
+    if center.priority_by_segment and company is not None:
+        segment = segment_of(company.pk)
+        if segment is not None and segment.abc == "A":
+            points += PRIORITY_KEY_CLIENT
+    return points
+
+
+@transaction.atomic
+def ticket_issue(
+    *,
+    center: ServiceCenter,
+    service: Service,
+    company: Company | None = None,
+    contact: Contact | None = None,
+    appointment: Appointment | None = None,
+    by: User | None = None,
+    at: dt.datetime | None = None,
+    _extra_priority: int = 0,
+    _for_desk: Desk | None = None,
+    _transferred_from: Ticket | None = None,
+) -> Ticket:
+    now = at or timezone.now()
+    if not center.is_active:
+        raise _error("center", _("This service center does not issue tickets now."))
+    group = selectors.group_of(center, service)
+    if group is None or not service.is_active:
+        raise _error("service", _("“%(s)s” is not provided at this center.") % {"s": service})
+    if service.channels and Channel.VISIT not in service.channels:
+        raise _error("service", _("“%(s)s” is not provided in person.") % {"s": service})
+    if _transferred_from is None and not is_open(center, now):
+        opening = opens_at(center, now)
+        message = _("The center is closed now.")
+        if opening is not None:
+            message += " " + _("It opens at %(t)s.") % {
+                "t": opening.astimezone(center.tz).strftime("%d.%m %H:%M")
+            }
+        raise _error("center", message)
+    day = center.local_day(now)
+    number = _next_number(center, day, group.letter)
+    ticket = Ticket.objects.create(
+        center=center,
+        day=day,
+        letter=group.letter,
+        number=number,
+        service=service,
+        priority=_priority(center, company, appointment) + _extra_priority,
+        queue_at=appointment.starts_at if appointment is not None else now,
+        issued_at=now,
+        company=company,
+        contact=contact,
+        appointment=appointment,
+        for_desk=_for_desk,
+        transferred_from=_transferred_from,
+    )
+    audit.record(
+        actor=by,
+        action="centers.ticket_issued",
+        target=ticket,
+        changes={"center": center.pk, "service": service.pk, "priority": ticket.priority},
+    )
+    return ticket
+
+
+@dataclass(frozen=True)
+class WaitEstimate:
+    ahead: int
+    minutes: int | None  # None: no desk serving the service is open
+
+
+def estimate_wait(ticket: Ticket) -> WaitEstimate:
+    group = selectors.group_of(ticket.center, ticket.service)
+    handling = group.handling_minutes if group else 15
+    ahead = selectors.ahead_of(ticket)
+    desks = selectors.open_desk_count(ticket.center, ticket.service)
+    return WaitEstimate(
+        ahead=ahead,
+        minutes=estimated_wait_minutes(ahead=ahead, handling_minutes=handling, open_desks=desks),
+    )
+
+
+# --- desks -----------------------------------------------------------------------------------
+@transaction.atomic
+def session_open(*, desk: Desk, operator: User) -> OperatorSession:
+    if not desk.is_active:
+        raise _error("desk", _("This desk is closed for service."))
+    now = timezone.now()
+    # Signing in elsewhere moves the operator: the old desk closes.
+    OperatorSession.objects.filter(operator=operator, ended_at__isnull=True).update(ended_at=now)
+    busy = OperatorSession.objects.filter(desk=desk, ended_at__isnull=True).first()
+    if busy is not None:
+        raise _error(
+            "desk", _("%(who)s works at this desk: choose another one.") % {"who": busy.operator}
+        )
+    session = OperatorSession.objects.create(desk=desk, operator=operator, started_at=now)
+    audit.record(actor=operator, action="centers.session_opened", target=session)
+    return session
+
+
+@transaction.atomic
+def session_close(*, operator: User) -> None:
+    now = timezone.now()
+    for session in OperatorSession.objects.filter(operator=operator, ended_at__isnull=True):
+        session.ended_at = now
+        session.save(update_fields=["ended_at"])
+        audit.record(actor=operator, action="centers.session_closed", target=session)
+
+
+def _desk_of(operator: User) -> Desk:
+    session = selectors.open_session_of(operator)
+    if session is None:
+        raise _error("desk", _("Sign in at a desk first."))
+    return session.desk
+
+
+def _claim(ticket: Ticket, *, from_states: set[str] | frozenset[str], **changes: Any) -> Ticket:
+    """Moves the ticket only if it is still in one of `from_states`, else explains why not."""
+    updated = Ticket.objects.filter(pk=ticket.pk, state__in=from_states).update(**changes)
+    fresh = Ticket.objects.select_related("center", "service", "desk").get(pk=ticket.pk)
+    if updated != 1:
+        # Nothing was updated: another desk or a second click got there first.
+        raise _error(
+            "ticket",
+            _("Ticket %(code)s is already “%(state)s”.")
+            % {"code": fresh.code, "state": TicketState(fresh.state).label},
+        )
+    return fresh
+
+
+def _own(ticket: Ticket, by: User) -> Desk:
+    desk = _desk_of(by)
+    if ticket.desk_id != desk.pk:
+        raise _error("ticket", _("Ticket %(code)s is at another desk.") % {"code": ticket.code})
+    return desk
+
+
+@transaction.atomic
+def ticket_call_next(*, by: User, now: dt.datetime | None = None) -> Ticket | None:
+    """Calls the head of the queue for the operator's desk; None when nobody waits."""
+    desk = _desk_of(by)
+    now = now or timezone.now()
+    if Ticket.objects.filter(desk=desk, state__in=AT_DESK_STATES).exists():
+        raise _error("ticket", _("Finish the client at your desk before calling the next one."))
+    day = selectors.today_of(desk.center, now)
+    for candidate in selectors.queue_for_desk(desk, day)[:CALL_ATTEMPTS]:
+        try:
+            ticket = _claim(
+                candidate,
+                from_states={TicketState.WAITING},
+                state=TicketState.CALLED,
+                called_at=now,
+                desk=desk,
+                operator=by,
+            )
+        except ValidationError:
+            continue
+        audit.record(
+            actor=by, action="centers.ticket_called", target=ticket, changes={"desk": desk.pk}
+        )
+        return ticket
+    return None
+
+
+@transaction.atomic
+def ticket_recall(*, ticket: Ticket, by: User) -> Ticket:
+    _own(ticket, by)
+    ticket = _claim(
+        ticket,
+        from_states={TicketState.CALLED},
+        called_at=timezone.now(),
+        recalls=F("recalls") + 1,
+    )
+    audit.record(actor=by, action="centers.ticket_recalled", target=ticket)
+    return ticket
+
+
+@transaction.atomic
+def ticket_start(*, ticket: Ticket, by: User) -> Ticket:
+    _own(ticket, by)
+    ticket = _claim(
+        ticket,
+        from_states={TicketState.CALLED},
+        state=TicketState.SERVING,
+        started_at=timezone.now(),
+    )
+    audit.record(actor=by, action="centers.ticket_started", target=ticket)
+    return ticket
+
+
+@transaction.atomic
+def ticket_no_show(*, ticket: Ticket, by: User) -> Ticket:
+    _own(ticket, by)
+    ticket = _claim(
+        ticket,
+        from_states={TicketState.CALLED},
+        state=TicketState.NO_SHOW,
+        finished_at=timezone.now(),
+    )
+    audit.record(actor=by, action="centers.ticket_no_show", target=ticket)
+    return ticket
+
+
+@transaction.atomic
+def ticket_transfer(
+    *, ticket: Ticket, by: User, service: Service | None = None, desk: Desk | None = None
+) -> Ticket:
+    """Ends the ticket as transferred and issues its successor; returns the successor."""
+    _own(ticket, by)
+    if service is None and desk is None:
+        raise _error("service", _("Choose the service or the desk to transfer the client to."))
+    target_service = service or ticket.service
+    if desk is not None:
+        if desk.center_id != ticket.center_id or not desk.is_active:
+            raise _error("desk", _("Choose an open desk of this center."))
+        served = set(desk.services.values_list("pk", flat=True))
+        if served and target_service.pk not in served:
+            raise _error(
+                "desk",
+                _("Desk %(n)s does not serve “%(s)s”.") % {"n": desk.number, "s": target_service},
+            )
+    old = _claim(
+        ticket,
+        from_states=AT_DESK_STATES,
+        state=TicketState.TRANSFERRED,
+        finished_at=timezone.now(),
+    )
+    successor = ticket_issue(
+        center=old.center,
+        service=target_service,
+        company=old.company,
+        contact=old.contact,
+        appointment=None,
+        by=by,
+        _extra_priority=PRIORITY_TRANSFER,
+        _for_desk=desk,
+        _transferred_from=old,
+    )
+    if old.request_id:
+        Ticket.objects.filter(pk=successor.pk).update(request=old.request_id)
+        successor.request_id = old.request_id
+    audit.record(
+        actor=by,
+        action="centers.ticket_transferred",
+        target=old,
+        changes={
+            "to": successor.code,
+            "service": target_service.pk,
+            "desk": desk.pk if desk else None,
+        },
+    )
+    return successor
+
+
+@transaction.atomic
+def ticket_finish(
+    *,
+    ticket: Ticket,
+    by: User,
+    outcome: str,
+    first_contact_resolved: bool,
+    company: Company | None = None,
+    contact: Contact | None = None,
+    note: str = "",
+) -> Ticket:
+    """Ends the visit and records it as a service request (channel "visit").
+
+    The ticket's request, if it has one (a booked visit about an open request, a transfer), is
+    updated; otherwise a new request is opened. Resolved at first contact resolves it.
+    """
+    _own(ticket, by)
+    if outcome not in Outcome.values:
+        raise _error("outcome", _("Choose the outcome of the visit."))
+    if contact is not None and (company is None or contact.company_id != company.pk):
+        raise _error("contact", _("%(name)s works for another company.") % {"name": contact})
+    now = timezone.now()
+    fresh = _claim(
+        ticket,
+        from_states=AT_DESK_STATES,
+        state=TicketState.DONE,
+        finished_at=now,
+        outcome=outcome,
+        first_contact_resolved=first_contact_resolved,
+        note=note[:300],
+        company=company or ticket.company,
+        contact=contact or ticket.contact,
+    )
+    if fresh.started_at is None:
+        # Finished straight from "called": the service began when the client came up.
+        Ticket.objects.filter(pk=fresh.pk).update(started_at=fresh.called_at)
+        fresh.started_at = fresh.called_at
+    request = fresh.request
+    if request is None:
+        request = service_services.request_create(
+            data=service_services.RequestInput(
+                company=fresh.company,
+                contact=fresh.contact,
+                channel=Channel.VISIT,
+                subject=_("Visit %(code)s: %(service)s")
+                % {"code": fresh.code, "service": fresh.service},
+                body=note,
+                service=fresh.service,
+                source="center",
+                created_at=fresh.issued_at,
+            ),
+            by=by,
+        )
+        Ticket.objects.filter(pk=fresh.pk).update(request=request)
+        fresh.request = request
+    if first_contact_resolved and request.status in OPEN_STATUSES:
+        service_services.request_resolve(request=request, by=by, first_contact=True, comment=note)
+    elif request.status == Status.NEW:
+        service_services.request_change_status(
+            request=request, to=Status.IN_PROGRESS, by=by, comment=note
+        )
+    audit.record(
+        actor=by,
+        action="centers.ticket_finished",
+        target=fresh,
+        changes={
+            "outcome": outcome,
+            "first_contact_resolved": first_contact_resolved,
+            "request": request.pk,
+        },
+    )
+    return fresh
+
+
+@transaction.atomic
+def tickets_abandon_day(*, center: ServiceCenter, day: dt.date, by: User | None) -> int:
+    """At closing: waiting tickets of the day are marked as left (for the figures)."""
+    qs = Ticket.objects.filter(center=center, day=day, state=TicketState.WAITING)
+    tickets = list(qs)
+    qs.update(state=TicketState.ABANDONED, finished_at=timezone.now())
+    audit.record_many(actor=by, action="centers.ticket_abandoned", targets=tickets, changes=None)
+    return len(tickets)
+
+
+# --- appointments ----------------------------------------------------------------------------
+@transaction.atomic
+def appointment_book(
+    *,
+    center: ServiceCenter,
+    service: Service,
+    starts_at: dt.datetime,
+    company: Company | None = None,
+    contact: Contact | None = None,
+    by: User | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Books a slot; a slot holds as many visits as there are desks serving the service."""
+    now = now or timezone.now()
+    group = selectors.group_of(center, service)
+    if group is None:
+        raise _error("service", _("“%(s)s” is not provided at this center.") % {"s": service})
+    if starts_at <= now:
+        raise _error("starts_at", _("Choose a time in the future."))
+    if contact is not None and (company is None or contact.company_id != company.pk):
+        raise _error("contact", _("%(name)s works for another company.") % {"name": contact})
+    # Lock the center row: two clients booking the last place of a slot queue up here.
+    ServiceCenter.objects.select_for_update().filter(pk=center.pk).first()
+    free = {
+        slot.starts_at: slot.free
+        for slot in selectors.slots(center, service, center.local_day(starts_at), now=now)
+    }
+    if free.get(starts_at, 0) <= 0:
+        raise _error(
+            "starts_at", _("This time is taken or outside the opening hours: choose another.")
+        )
+    appointment = Appointment.objects.create(
+        center=center, service=service, starts_at=starts_at, company=company, contact=contact
+    )
+    audit.record(
+        actor=by,
+        action="centers.appointment_booked",
+        target=appointment,
+        changes={"starts_at": starts_at, "service": service.pk, "company": company},
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment: Appointment, by: User | None) -> Appointment:
+    updated = Appointment.objects.filter(pk=appointment.pk, state=Appointment.State.BOOKED).update(
+        state=Appointment.State.CANCELLED
+    )
+    if updated != 1:
+        raise _error("appointment", _("Only a booked appointment can be cancelled."))
+    appointment.state = Appointment.State.CANCELLED
+    audit.record(actor=by, action="centers.appointment_cancelled", target=appointment)
+    return appointment
+
+
+@transaction.atomic
+def appointment_check_in(
+    *, appointment: Appointment, by: User | None = None, at: dt.datetime | None = None
+) -> Ticket:
+    """The client has come: a ticket that stands in line from the booked time, with priority."""
+    updated = Appointment.objects.filter(pk=appointment.pk, state=Appointment.State.BOOKED).update(
+        state=Appointment.State.CHECKED_IN
+    )
+    if updated != 1:
+        raise _error("appointment", _("This appointment is cancelled or already checked in."))
+    appointment.state = Appointment.State.CHECKED_IN
+    ticket = ticket_issue(
+        center=appointment.center,
+        service=appointment.service,
+        company=appointment.company,
+        contact=appointment.contact,
+        appointment=appointment,
+        by=by,
+        at=at,
+    )
+    audit.record(
+        actor=by,
+        action="centers.appointment_checked_in",
+        target=appointment,
+        changes={"ticket": ticket.code},
+    )
+    return ticket
