@@ -6,7 +6,11 @@
 SQLite runs on a temporary file database (deleted afterwards). PostgreSQL needs a database of
 its own: only clientdesk_bench_centers is accepted (never test or postgres); it is created if
 missing. Each thread loops on `ticket_issue` for one center and one service until time is up.
-Printed: tickets per second, SQLite "locked" retries, duplicate numbers and gaps (both must be 0).
+Meanwhile `--boards` display boards poll the board's htmx partial (the URL the board page polls
+every second) through the test client, one request per `--poll` seconds each.
+Printed: tickets per second, SQLite "locked" retries, duplicate numbers and gaps (both must be
+0), audit rows (one per ticket), and p50/p95 latency of the board partial under that load.
+`--profile` also prints a cProfile of one thread issuing tickets alone, and the queries of one.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -31,6 +36,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--database-url", default="", help=f"postgres://.../{PG_NAME}")
+    parser.add_argument("--boards", type=int, default=2, help="display boards polling")
+    parser.add_argument("--poll", type=float, default=0.1, help="seconds between polls")
+    parser.add_argument("--profile", action="store_true", help="profile one ticket first")
     return parser.parse_args()
 
 
@@ -70,8 +78,93 @@ def setup_django(args: argparse.Namespace, tmp: Path) -> None:
     call_command("migrate", verbosity=0)
 
 
+def _percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def profile_one(center: Any, service: Any) -> None:
+    """Queries of one ticket, then where the Python time of 500 tickets goes."""
+    import cProfile
+    import pstats
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clientdesk.centers import services
+
+    services.ticket_issue(center=center, service=service)  # warm caches
+    with CaptureQueriesContext(connection) as ctx:
+        services.ticket_issue(center=center, service=service)
+    print(f"queries per ticket {len(ctx.captured_queries)}")
+    for query in ctx.captured_queries:
+        print("   ", query["sql"][:110])
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for _ in range(500):
+        services.ticket_issue(center=center, service=service)
+    profiler.disable()
+    print(f"one thread    {(time.perf_counter() - started) / 500 * 1000:.2f} ms per ticket")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(15)
+
+
+def check_audit(center: Any) -> tuple[int, int]:
+    """Audit rows of the run's tickets, and how many do not name their ticket exactly."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from clientdesk.centers.models import Ticket
+    from clientdesk.core.models import AuditEvent
+
+    codes = {
+        str(pk): f"{letter}-{number:03d}"
+        for pk, letter, number in Ticket.objects.filter(center=center).values_list(
+            "pk", "letter", "number"
+        )
+    }
+    ticket_type = ContentType.objects.get_for_model(Ticket)
+    rows = AuditEvent.objects.filter(
+        action="centers.ticket_issued", changes__center=center.pk
+    ).values_list("target_type_id", "target_id", "target_repr")
+    wrong = sum(
+        1 for type_id, pk, code in rows if type_id != ticket_type.pk or codes.get(pk) != code
+    )
+    return len(rows), wrong
+
+
+def poll_board(
+    url: str,
+    stop: float,
+    pause: float,
+    barrier: threading.Barrier,
+    latencies: list[float],
+    errors: list[str],
+) -> None:
+    """A display board: requests the htmx partial it polls, records milliseconds per answer."""
+    from django.db import connection
+    from django.test import Client
+
+    client = Client(HTTP_HOST="localhost")
+    try:
+        barrier.wait()
+        while time.monotonic() < stop:
+            began = time.perf_counter()
+            response = client.get(url, HTTP_HX_REQUEST="true", secure=True)
+            latencies.append((time.perf_counter() - began) * 1000)
+            if response.status_code != 200:
+                raise RuntimeError(f"board answered {response.status_code}")
+            time.sleep(pause)
+    except Exception as exc:
+        errors.append(repr(exc))
+    finally:
+        connection.close()
+
+
 def run(args: argparse.Namespace) -> None:
     from django.db import OperationalError, connection
+    from django.urls import reverse
 
     from clientdesk.centers import services
     from clientdesk.centers.models import ServiceCenter, ServiceGroup, Ticket
@@ -84,13 +177,19 @@ def run(args: argparse.Namespace) -> None:
     code = f"bench-{int(time.time())}"  # a fresh center per run: PG keeps earlier runs
     center = ServiceCenter.objects.create(code=code, name=code, week={})
     ServiceGroup.objects.create(center=center, service=service, letter="A")
+    if args.profile:
+        profile_center = ServiceCenter.objects.create(code=code + "-p", name=code, week={})
+        ServiceGroup.objects.create(center=profile_center, service=service, letter="A")
+        profile_one(profile_center, service)
+    board_url = reverse("centers:board", args=[center.code])
     connection.close()
 
     stop = time.monotonic() + args.seconds
     issued = Counter[str]()
     retries = Counter[str]()
     errors: list[str] = []
-    barrier = threading.Barrier(args.threads)
+    board_ms: list[float] = []
+    barrier = threading.Barrier(args.threads + args.boards)
 
     def kiosk() -> None:
         name = threading.current_thread().name
@@ -112,6 +211,14 @@ def run(args: argparse.Namespace) -> None:
 
     started = time.monotonic()
     threads = [threading.Thread(target=kiosk, name=f"k{i}") for i in range(args.threads)]
+    threads += [
+        threading.Thread(
+            target=poll_board,
+            args=(board_url, stop, args.poll, barrier, board_ms, errors),
+            name=f"b{i}",
+        )
+        for i in range(args.boards)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -123,6 +230,7 @@ def run(args: argparse.Namespace) -> None:
     duplicates = sum(c - 1 for c in counts.values() if c > 1)
     top = max(numbers, default=0)
     gaps = top - len(counts)
+    audited, wrong = check_audit(center)
     print(f"database      {connection.vendor}")
     print(f"threads       {args.threads}")
     print(f"tickets       {len(numbers)} (threads counted {sum(issued.values())})")
@@ -130,6 +238,11 @@ def run(args: argparse.Namespace) -> None:
     print(f"locked retries {sum(retries.values())}")
     print(f"duplicates    {duplicates}")
     print(f"gaps          {gaps}")
+    print(f"audit rows    {audited} ({wrong} not matching their ticket)")
+    print(
+        f"board partial {len(board_ms)} polls, p50 {_percentile(board_ms, 0.5):.1f} ms, "
+        f"p95 {_percentile(board_ms, 0.95):.1f} ms"
+    )
     print(f"errors        {len(errors)}{': ' + errors[0] if errors else ''}")
 
 

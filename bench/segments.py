@@ -60,6 +60,8 @@ def generate(var_dir: Path, companies: int, records: int, seed: int) -> None:
     marker = var_dir / "generated.json"
     if marker.exists():
         print(f"Using cached book {db}")
+        # Apps added since the book was generated need their tables (recompute reads them).
+        call_command("migrate", verbosity=0)
         return
     if db.exists():
         db.unlink()

@@ -40,7 +40,8 @@ def kiosk_groups(center: ServiceCenter) -> QuerySet[ServiceGroup]:
 
 
 def group_of(center: ServiceCenter, service: Service) -> ServiceGroup | None:
-    return ServiceGroup.objects.filter(center=center, service=service).first()
+    # Ordered by pk, not by the model's ordering: that joins the center only to sort one row.
+    return ServiceGroup.objects.filter(center=center, service=service).order_by("pk").first()
 
 
 def open_session_of(operator: Any) -> OperatorSession | None:

@@ -14,18 +14,21 @@ the center is set so) +1, a transfer +3.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Field, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clientdesk.accounts.models import User
 from clientdesk.clients.models import Channel, Company, Contact
 from clientdesk.core import audit
+from clientdesk.core.models import AuditEvent
 from clientdesk.segments.selectors import segment_of
 from clientdesk.service import services as service_services
 from clientdesk.service.calendar import BusinessCalendar, add_business_minutes
@@ -41,6 +44,7 @@ from .models import (
     OperatorSession,
     Outcome,
     ServiceCenter,
+    ServiceGroup,
     Ticket,
     TicketCounter,
     TicketState,
@@ -59,9 +63,26 @@ def _error(field: str, message: str) -> ValidationError:
 
 
 # --- opening hours ---------------------------------------------------------------------------
+# Every kiosk press checks the hours: building the calendar costs a query and parsing the week,
+# so it is kept a minute per center. The key holds what the calendar is built from, so an edit
+# of the center's hours or zone takes effect at once; a new holiday in the working calendar
+# takes up to CALENDAR_TTL seconds.
+CALENDAR_TTL = 60.0
+_calendars: dict[tuple[Any, ...], tuple[float, BusinessCalendar]] = {}
+
+
 def center_calendar_of(center: ServiceCenter) -> BusinessCalendar:
+    key = (center.pk, center.calendar_id, center.timezone, repr(center.week))
+    now = time.monotonic()
+    cached = _calendars.get(key)
+    if cached is not None and now - cached[0] < CALENDAR_TTL:
+        return cached[1]
     base = load_calendar(center.calendar_id) if center.calendar_id else None
-    return center_calendar(center, base)
+    built = center_calendar(center, base)
+    if len(_calendars) > 256:  # edited hours leave stale keys behind: keep the dict small
+        _calendars.clear()
+    _calendars[key] = (now, built)
+    return built
 
 
 def is_open(center: ServiceCenter, at: dt.datetime) -> bool:
@@ -83,26 +104,112 @@ def opens_at(center: ServiceCenter, at: dt.datetime) -> dt.datetime | None:
 
 
 # --- issuing ---------------------------------------------------------------------------------
-def _next_number(center: ServiceCenter, day: dt.date, letter: str) -> int:
-    """Increments the day's counter in one statement and returns the new value.
+def _not_provided(service: Service) -> ValidationError:
+    return _error("service", _("“%(s)s” is not provided at this center.") % {"s": service})
 
-    An upsert with RETURNING is atomic on its own: on PostgreSQL the conflicting row is locked
-    until our transaction ends, so a second kiosk waits and then sees our number; on SQLite the
-    IMMEDIATE transaction already serialises writers. The ticket is created in the same
-    transaction, so a rollback returns the number and leaves no gap.
+
+def _columns(model: type[Model], skip: tuple[str, ...]) -> list[Field[Any, Any]]:
+    return [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in skip]
+
+
+def _names(fields: list[Field[Any, Any]]) -> str:
+    return ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+
+
+def _prepared(instance: Model, fields: list[Field[Any, Any]]) -> list[Any]:
+    return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+
+
+# The counter upsert. The letter comes from the service group, joined in, so issuing needs no
+# lookup of the group (and no cache of it that could go stale); no group means no row. With
+# RETURNING it is atomic on its own: on PostgreSQL the counter row stays locked until the
+# transaction ends, so a second kiosk waits and then sees our number; on SQLite the IMMEDIATE
+# transaction already serialises writers.
+_UPSERT = (
+    "INSERT INTO {counter} (center_id, day, letter, last_number) "
+    "SELECT g.center_id, %s, g.letter, 1 FROM {group} g "
+    "WHERE g.center_id = %s AND g.service_id = %s "
+    "ON CONFLICT (center_id, day, letter) DO UPDATE SET last_number = {counter}.last_number + 1 "
+    "RETURNING letter, last_number"
+)
+
+
+def _upsert_sql() -> str:
+    qn = connection.ops.quote_name
+    return _UPSERT.format(
+        counter=qn(TicketCounter._meta.db_table), group=qn(ServiceGroup._meta.db_table)
+    )
+
+
+def _number_and_insert(ticket: Ticket) -> bool:
+    """Numbers the ticket and inserts it; False when the service has no group at the center.
+
+    Run inside the caller's transaction: a rollback returns the number and leaves no gap.
     """
-    table = TicketCounter._meta.db_table
+    qn = connection.ops.quote_name
+    fields = _columns(Ticket, ("letter", "number"))
+    day = Ticket._meta.get_field("day").get_db_prep_save(ticket.day, connection)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (center_id, day, letter, last_number) "  # noqa: S608 - table name is ours
-            "VALUES (%s, %s, %s, 1) "
-            "ON CONFLICT (center_id, day, letter) "
-            f"DO UPDATE SET last_number = {table}.last_number + 1 "
-            "RETURNING last_number",
-            [center.pk, connection.ops.adapt_datefield_value(day), letter],
-        )
+        cursor.execute(_upsert_sql(), [day, ticket.center_id, ticket.service_id])
         row = cursor.fetchone()
-    return int(row[0])
+        if row is None:
+            return False
+        ticket.letter, ticket.number = row[0], int(row[1])
+        cursor.execute(
+            f"INSERT INTO {qn(Ticket._meta.db_table)} "  # noqa: S608 - names are ours
+            f"({_names(fields)}, letter, number) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}, %s, %s) RETURNING id",
+            [*_prepared(ticket, fields), ticket.letter, ticket.number],
+        )
+        ticket.pk = cursor.fetchone()[0]
+    ticket._state.adding = False
+    ticket._state.db = connection.alias
+    return True
+
+
+def _issue_in_one_statement(ticket: Ticket, event: AuditEvent) -> bool:
+    """PostgreSQL: counter, ticket and audit row in one statement; False as above.
+
+    Outside a transaction the statement is one on its own, so the counter row is locked only
+    while the server runs it: with BEGIN, three statements and COMMIT it stayed locked across
+    four round trips, each also waiting for the GIL among the kiosk threads, and that lock is
+    what every kiosk of the center queues on. Inside the caller's transaction it joins it.
+    The audit row holds what `audit.record` would write; only the ticket's id and code, known
+    inside the statement, come from SQL (the code as `Ticket.code` formats it).
+    """
+    qn = connection.ops.quote_name
+    ticket_fields = _columns(Ticket, ("letter", "number"))
+    event_fields = _columns(AuditEvent, ("target_id", "target_repr"))
+    day = Ticket._meta.get_field("day").get_db_prep_save(ticket.day, connection)
+    sql = (
+        f"WITH c AS ({_upsert_sql()}), "  # noqa: S608 - table and column names are ours
+        f"t AS (INSERT INTO {qn(Ticket._meta.db_table)} "
+        f"({_names(ticket_fields)}, letter, number) "
+        f"SELECT {', '.join(['%s'] * len(ticket_fields))}, c.letter, c.last_number FROM c "
+        "RETURNING id, letter, number), "
+        f"a AS (INSERT INTO {qn(AuditEvent._meta.db_table)} "
+        f"({_names(event_fields)}, target_id, target_repr) "
+        f"SELECT {', '.join(['%s'] * len(event_fields))}, t.id::text, "
+        "t.letter || '-' || lpad(t.number::text, greatest(3, length(t.number::text)), '0') "
+        "FROM t) "
+        "SELECT id, letter, number FROM t"
+    )
+    params = [
+        day,
+        ticket.center_id,
+        ticket.service_id,
+        *_prepared(ticket, ticket_fields),
+        *_prepared(event, event_fields),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    ticket.pk, ticket.letter, ticket.number = row[0], row[1], int(row[2])
+    ticket._state.adding = False
+    ticket._state.db = connection.alias
+    return True
 
 
 def _priority(
@@ -116,7 +223,6 @@ def _priority(
     return points
 
 
-@transaction.atomic
 def ticket_issue(
     *,
     center: ServiceCenter,
@@ -130,12 +236,19 @@ def ticket_issue(
     _for_desk: Desk | None = None,
     _transferred_from: Ticket | None = None,
 ) -> Ticket:
+    """Issues the next ticket: the day's number, the ticket and its audit row, atomically.
+
+    Kiosks press the button all day long, so there are no lookups per ticket: one statement on
+    PostgreSQL, a transaction of three on SQLite. The checks before only read. Not decorated
+    with `transaction.atomic` on purpose: on PostgreSQL the one statement is atomic by itself
+    (its own transaction, or part of the caller's), and a BEGIN/COMMIT around it would keep
+    the center's counter row locked for two more round trips.
+    """
     now = at or timezone.now()
     if not center.is_active:
         raise _error("center", _("This service center does not issue tickets now."))
-    group = selectors.group_of(center, service)
-    if group is None or not service.is_active:
-        raise _error("service", _("“%(s)s” is not provided at this center.") % {"s": service})
+    if not service.is_active:
+        raise _not_provided(service)
     if service.channels and Channel.VISIT not in service.channels:
         raise _error("service", _("“%(s)s” is not provided in person.") % {"s": service})
     if _transferred_from is None and not is_open(center, now):
@@ -146,13 +259,9 @@ def ticket_issue(
                 "t": opening.astimezone(center.tz).strftime("%d.%m %H:%M")
             }
         raise _error("center", message)
-    day = center.local_day(now)
-    number = _next_number(center, day, group.letter)
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         center=center,
-        day=day,
-        letter=group.letter,
-        number=number,
+        day=center.local_day(now),
         service=service,
         priority=_priority(center, company, appointment) + _extra_priority,
         queue_at=appointment.starts_at if appointment is not None else now,
@@ -163,12 +272,23 @@ def ticket_issue(
         for_desk=_for_desk,
         transferred_from=_transferred_from,
     )
-    audit.record(
-        actor=by,
-        action="centers.ticket_issued",
-        target=ticket,
-        changes={"center": center.pk, "service": service.pk, "priority": ticket.priority},
-    )
+    changes = {"center": center.pk, "service": service.pk, "priority": ticket.priority}
+    if connection.vendor == "postgresql":
+        # As `audit.record` fills it; the target's id and code are filled in by the statement.
+        event = AuditEvent(
+            actor=by if getattr(by, "is_authenticated", False) else None,
+            action="centers.ticket_issued",
+            target_type=ContentType.objects.get_for_model(Ticket, for_concrete_model=False),
+            changes=changes,
+            ip_address=audit.current_ip.get(),
+        )
+        if not _issue_in_one_statement(ticket, event):
+            raise _not_provided(service)
+        return ticket
+    with transaction.atomic():
+        if not _number_and_insert(ticket):
+            raise _not_provided(service)
+        audit.record(actor=by, action="centers.ticket_issued", target=ticket, changes=changes)
     return ticket
 
 

@@ -8,24 +8,43 @@ per bucket at the end; memory stays bounded by companies × months (1M companies
 5.4M monthly rows, 250 MB). With `workers` > 1 the ranges are read by separate processes
 (spawned: safe from threads and Celery workers), each with its own read-only connection.
 PostgreSQL does the GROUP BY itself (services.load_monthly).
+
+Reading is most of the time, so when the optional ADBC SQLite driver (adbc-driver-sqlite) is
+installed the rows come out as Arrow columns, not Python tuples: a 2M-row range took 1.1 s
+instead of 2.8 s. Without it the standard sqlite3 module is used, with the same SQL and the same
+results. The driver types each column from its first rows, so NULL cost is sent as 0.0 with a
+flag bit in the key: a column that starts with NULLs would be typed integer and then fail on the
+first real number.
 """
 
 from __future__ import annotations
 
+import importlib
 import sqlite3
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
+from types import ModuleType
 
 import polars as pl
 
-# Month offsets fit 11 bits above the day: key = company_id << 16 | (month - BASE) << 5 | day.
+
+def _adbc() -> ModuleType | None:
+    try:
+        return importlib.import_module("adbc_driver_sqlite.dbapi")
+    except ImportError:
+        return None
+
+
+# Month offsets fit 11 bits above the day, the has-cost flag sits above them:
+# key = company_id << 17 | has_cost << 16 | (month - BASE) << 5 | day.
 BASE_MONTH = 1990 * 12
 SQL = """
-    SELECT (company_id << 16)
+    SELECT (company_id << 17)
+           | ((cost IS NOT NULL) << 16)
            | ((CAST(substr(date, 1, 4) AS INTEGER) * 12 + CAST(substr(date, 6, 2) AS INTEGER)
                - 1 - {base}) << 5)
-           | CAST(substr(date, 9, 2) AS INTEGER),
-           CAST(amount_base AS REAL), CAST(cost AS REAL)
+           | CAST(substr(date, 9, 2) AS INTEGER) AS key,
+           CAST(amount_base AS REAL) AS amount, COALESCE(CAST(cost AS REAL), 0.0) AS cost
     FROM clients_revenuerecord
     WHERE id >= ? AND id < ? AND date >= ? AND date <= ?
 """
@@ -46,10 +65,11 @@ PARTIAL = {
 
 def _reduce(raw: pl.DataFrame) -> pl.DataFrame:
     key = pl.col("key")
-    has_cost = pl.col("cost").is_not_null()
+    has_cost = pl.col("has_cost")
     positive = pl.col("amount") > 0
     frame = raw.with_columns(
-        company_id=key // 65536,
+        company_id=key // 131072,
+        has_cost=(key // 65536) % 2 == 1,
         month=((key // 32) % 2048).cast(pl.Int32) + BASE_MONTH,
         day=(key % 32).cast(pl.Int32),
     )
@@ -88,15 +108,42 @@ def read_range(
     path: str, lo: int, hi: int, start: str, end: str, fetch: int = 500_000
 ) -> pl.DataFrame:
     """One rowid range, reduced to one row per company and month."""
+    params = (lo, hi, start, end)
+    adbc = _adbc()
+    if adbc is not None:
+        partials = [_reduce(_read_arrow(adbc, path, params))]
+    else:
+        partials = _read_tuples(path, params, fetch)
+    out = merge(partials).cast(PARTIAL)  # type: ignore[arg-type]
+    return out.with_columns(bucket=(pl.col("company_id") % BUCKETS).cast(pl.Int8))
+
+
+def _read_arrow(adbc: ModuleType, path: str, params: tuple[int, int, str, str]) -> pl.DataFrame:
+    con = adbc.connect(f"file:{path}?mode=ro")
+    try:
+        cursor = con.cursor()
+        try:
+            cursor.execute("PRAGMA cache_size=-131072")
+            cursor.execute(SQL.format(base=BASE_MONTH), params)
+            frame = pl.from_arrow(cursor.fetch_arrow_table())
+        finally:
+            cursor.close()
+    finally:
+        con.close()
+    assert isinstance(frame, pl.DataFrame)
+    # An empty result has no rows to take column types from.
+    return frame.cast(RAW)  # type: ignore[arg-type]
+
+
+def _read_tuples(path: str, params: tuple[int, int, str, str], fetch: int) -> list[pl.DataFrame]:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         con.execute("PRAGMA cache_size=-131072")
-        cursor = con.execute(SQL.format(base=BASE_MONTH), (lo, hi, start, end))
+        cursor = con.execute(SQL.format(base=BASE_MONTH), params)
         partials = []
         while rows := cursor.fetchmany(fetch):
             partials.append(_reduce(pl.DataFrame(rows, schema=RAW, orient="row")))
-        out = merge(partials).cast(PARTIAL)  # type: ignore[arg-type]
-        return out.with_columns(bucket=(pl.col("company_id") % BUCKETS).cast(pl.Int8))
+        return partials
     finally:
         con.close()
 
