@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from clientdesk.accounts.models import User
 from clientdesk.accounts.services import staff_user_create
@@ -144,5 +145,5 @@ def demo_logins() -> list[tuple[str, str]]:
         .order_by("id")[:2]
     ):
         company = account.portal_account.company.display_name
-        rows.append((account.username, f"Client portal — {company}"))
+        rows.append((account.username, _("Client portal — %(company)s") % {"company": company}))
     return rows
