@@ -14,22 +14,27 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clientdesk.clients.models import Company, Contact
-from clientdesk.service.calendar import BusinessCalendar, Interval, parse_interval
-from clientdesk.service.models import WEEKDAY_KEYS, Service, ServiceRequest, WorkingCalendar
+from clientdesk.service.calendar import BusinessCalendar
+from clientdesk.service.models import (
+    WEEKDAY_KEYS,
+    Service,
+    ServiceRequest,
+    WeeklyHours,
+    WorkingCalendar,
+)
 
 
 def _default_week() -> dict[str, list[str]]:
     return {k: (["09:00-20:00"] if i < 5 else ["10:00-16:00"]) for i, k in enumerate(WEEKDAY_KEYS)}
 
 
-class ServiceCenter(models.Model):
+class ServiceCenter(WeeklyHours, models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
     address = models.CharField(_("address"), max_length=300, blank=True)
@@ -69,24 +74,6 @@ class ServiceCenter(models.Model):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-    def clean(self) -> None:
-        try:
-            ZoneInfo(self.timezone)
-        except Exception:
-            raise ValidationError(
-                {"timezone": _("Use a time zone name such as Europe/Moscow.")}
-            ) from None
-        try:
-            self.weekly_intervals()
-        except (ValueError, AttributeError, TypeError) as exc:
-            raise ValidationError({"week": str(exc)}) from None
-
-    def weekly_intervals(self) -> dict[int, list[Interval]]:
-        week = self.week or {}
-        return {
-            i: [parse_interval(r) for r in week.get(key, [])] for i, key in enumerate(WEEKDAY_KEYS)
-        }
 
     def local_day(self, at: dt.datetime) -> dt.date:
         return at.astimezone(self.tz).date()

@@ -73,7 +73,35 @@ def _default_week() -> dict[str, list[str]]:
     return {k: (["09:00-18:00"] if i < 5 else []) for i, k in enumerate(WEEKDAY_KEYS)}
 
 
-class WorkingCalendar(models.Model):
+class WeeklyHours:
+    """Hours per weekday (`week`: {"mon": ["09:00-18:00"], ...}) in a time zone (`timezone`).
+
+    Mixed into every model that keeps such hours (working calendars, service centers), so that
+    they are validated and read one way."""
+
+    timezone: str
+    week: Any
+
+    def clean(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except Exception:
+            raise ValidationError(
+                {"timezone": _("Use a time zone name such as Europe/Moscow.")}
+            ) from None
+        try:
+            self.weekly_intervals()
+        except (ValueError, AttributeError, TypeError) as exc:
+            raise ValidationError({"week": str(exc)}) from None
+
+    def weekly_intervals(self) -> dict[int, list[Interval]]:
+        week = self.week or {}
+        return {
+            i: [parse_interval(r) for r in week.get(key, [])] for i, key in enumerate(WEEKDAY_KEYS)
+        }
+
+
+class WorkingCalendar(WeeklyHours, models.Model):
     """Working hours per weekday plus the production calendar's exceptions."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -106,24 +134,6 @@ class WorkingCalendar(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def clean(self) -> None:
-        try:
-            ZoneInfo(self.timezone)
-        except Exception:
-            raise ValidationError(
-                {"timezone": _("Use a time zone name such as Europe/Moscow.")}
-            ) from None
-        try:
-            self.weekly_intervals()
-        except (ValueError, AttributeError, TypeError) as exc:
-            raise ValidationError({"week": str(exc)}) from None
-
-    def weekly_intervals(self) -> dict[int, list[Interval]]:
-        week = self.week or {}
-        return {
-            i: [parse_interval(r) for r in week.get(key, [])] for i, key in enumerate(WEEKDAY_KEYS)
-        }
 
 
 class CalendarException(models.Model):
