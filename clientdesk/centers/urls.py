@@ -1,17 +1,17 @@
 from django.urls import URLPattern, path
 
-from . import views
+from .views import queue, staffing
 
 app_name = "centers"
 
 urlpatterns: list[URLPattern] = [
-    path("desk/", views.desk, name="desk"),
-    path("desk/sign-in/", views.desk_signin, name="desk_signin"),
-    path("desk/sign-out/", views.desk_signout, name="desk_signout"),
-    path("desk/call-next/", views.call_next, name="call_next"),
-    path("tickets/<int:pk>/<str:action>/", views.ticket_action, name="ticket_action"),
-    path("staffing/", views.staffing, name="staffing"),
-    path("<slug:code>/kiosk/", views.kiosk, name="kiosk"),
-    path("<slug:code>/kiosk/ticket/", views.kiosk_issue, name="kiosk_issue"),
-    path("<slug:code>/board/", views.board, name="board"),
+    path("desk/", queue.desk, name="desk"),
+    path("desk/sign-in/", queue.desk_signin, name="desk_signin"),
+    path("desk/sign-out/", queue.desk_signout, name="desk_signout"),
+    path("desk/call-next/", queue.call_next, name="call_next"),
+    path("tickets/<int:pk>/<str:action>/", queue.ticket_action, name="ticket_action"),
+    path("staffing/", staffing.staffing, name="staffing"),
+    path("<slug:code>/kiosk/", queue.kiosk, name="kiosk"),
+    path("<slug:code>/kiosk/ticket/", queue.kiosk_issue, name="kiosk_issue"),
+    path("<slug:code>/board/", queue.board, name="board"),
 ]

@@ -1,15 +1,15 @@
-from django.urls import path
+from django.urls import URLPattern, path
 
-from . import views
+from .views import requests
 
 app_name = "portal"
 
-urlpatterns = [
-    path("", views.home, name="home"),
-    path("company/", views.company_profile, name="company"),
-    path("requests/", views.request_list, name="requests"),
-    path("requests/new/", views.request_new, name="request_new"),
-    path("requests/suggest/", views.suggest, name="suggest"),
-    path("requests/<int:pk>/", views.request_detail, name="request"),
-    path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
+urlpatterns: list[URLPattern] = [
+    path("", requests.home, name="home"),
+    path("company/", requests.company_profile, name="company"),
+    path("requests/", requests.request_list, name="requests"),
+    path("requests/new/", requests.request_new, name="request_new"),
+    path("requests/suggest/", requests.suggest, name="suggest"),
+    path("requests/<int:pk>/", requests.request_detail, name="request"),
+    path("attachments/<int:pk>/", requests.attachment_download, name="attachment"),
 ]

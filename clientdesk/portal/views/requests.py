@@ -32,9 +32,9 @@ from clientdesk.service import services as service_services
 from clientdesk.service.files import ALLOWED_EXTENSIONS
 from clientdesk.service.models import Attachment, RequestMessage, Service, ServiceRequest, Status
 
-from .models import PortalAccount
-from .permissions import require_portal_user
-from .selectors import get_for_portal_user, portal_account_for, scope_to_portal_user
+from ..models import PortalAccount
+from ..permissions import require_portal_user
+from ..selectors import get_for_portal_user, portal_account_for, scope_to_portal_user
 
 PAGE_SIZE = 25
 VISIBLE_KINDS = [RequestMessage.Kind.CLIENT, RequestMessage.Kind.REPLY]

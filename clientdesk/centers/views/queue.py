@@ -7,7 +7,6 @@ list is a small partial that htmx polls every second.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, cast
 
 from django.contrib import messages
@@ -23,9 +22,8 @@ from clientdesk.core.permissions import public, require_perm
 from clientdesk.core.roles import Perm
 from clientdesk.service.models import Service
 
-from . import selectors, services
-from .calculations import hourly_plan
-from .models import Desk, Outcome, ServiceCenter, Ticket, TicketState
+from .. import selectors, services
+from ..models import Desk, Outcome, ServiceCenter, Ticket, TicketState
 
 
 def _center(code: str) -> ServiceCenter:
@@ -200,42 +198,3 @@ def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponseBas
     except ValidationError as exc:
         _errors(request, exc)
     return redirect("centers:desk")
-
-
-# --- supervisor ------------------------------------------------------------------------------
-# The center's promise, used for the staffing maths: 80 % of visitors called within 10 minutes.
-STAFFING_TARGET_LEVEL = 0.8
-STAFFING_TARGET_SECONDS = 600
-
-
-@require_perm(Perm.CENTERS_MANAGE)
-def staffing(request: HttpRequest) -> HttpResponse:
-    centers = list(selectors.active_centers())
-    center = next((c for c in centers if c.code == request.GET.get("center")), None)
-    center = center or (centers[0] if centers else None)
-    context: dict[str, Any] = {"title": _("Service center staffing"), "centers": centers}
-    if center is not None:
-        day = selectors.today_of(center)
-        raw_day = request.GET.get("day", "")
-        if raw_day:
-            try:
-                day = dt.date.fromisoformat(raw_day)
-            except ValueError:
-                messages.error(request, _("Enter the day as YYYY-MM-DD."))
-        figures = selectors.day_figures(center, day)
-        standard = selectors.standard_handling_seconds(center)
-        context.update(
-            center=center,
-            day=day,
-            figures=figures,
-            plan=hourly_plan(
-                figures.arrivals_by_hour,
-                aht_by_hour=figures.handling_by_hour,
-                default_aht_seconds=figures.avg_handling_seconds or standard,
-                target_seconds=STAFFING_TARGET_SECONDS,
-                target_level=STAFFING_TARGET_LEVEL,
-            ),
-            target_level=round(STAFFING_TARGET_LEVEL * 100),
-            target_minutes=STAFFING_TARGET_SECONDS // 60,
-        )
-    return render(request, "centers/staffing.html", context)
