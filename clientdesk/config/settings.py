@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "clientdesk.segments",
     "clientdesk.service",
     "clientdesk.centers",
+    "clientdesk.staffing",
     "clientdesk.knowledge",
     "clientdesk.campaigns",
     "clientdesk.surveys",
@@ -82,6 +83,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that everything after it (audit, login throttling) sees the client's address.
+    "clientdesk.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -308,6 +311,10 @@ SPECTACULAR_SETTINGS = {
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not from the cookie
 X_FRAME_OPTIONS = "DENY"
+# How many reverse proxies of ours stand in front of the app (0: clients connect directly).
+# With N > 0 the client's address is the N-th entry from the right of X-Forwarded-For; entries
+# further left were written by the client and are not trusted.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:

@@ -136,3 +136,23 @@ def test_portal_user_menu_has_portal_pages_and_no_staff_pages(make_portal_user, 
     assert reverse("knowledge:index") in html
     assert reverse("clients:company_list") not in html
     assert reverse("core:audit") not in html
+
+
+@pytest.mark.django_db
+def test_menu_is_grouped_by_domain_and_single_entries_stay_plain_links(
+    make_staff, login_as
+) -> None:
+    from clientdesk.core.navigation import menu_groups_for
+
+    admin = make_staff(Role.ADMIN)
+    groups = {str(group["label"]): group["items"] for group in menu_groups_for(admin)}
+    assert [item["name"] for item in groups["Clients"]][:2] == [
+        "clients:company_list",
+        "clients:contact_list",
+    ]
+    html = login_as(admin).get(reverse("core:home")).content.decode()
+    assert "<summary>Clients</summary>" in html  # a group the admin opens as a dropdown
+    operator = make_staff(Role.CALL_OPERATOR)
+    operator_groups = [str(group["label"]) for group in menu_groups_for(operator)]
+    assert "Administration" in operator_groups  # the API docs are open to every staff member
+    assert "Segments" not in operator_groups

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.urls import get_resolver
 
 from clientdesk.core.roles import Role
 
@@ -58,6 +59,9 @@ def open_page(browser, live_server) -> Iterator[Any]:
     """A fresh browser context (no shared cookies) that records requests to other hosts."""
     contexts: list[Any] = []
     foreign: list[str] = []
+    # The first request imports every view of the URL conf (seconds on a busy machine): do it
+    # here, not inside the browser's page-load timeout.
+    get_resolver().url_patterns  # noqa: B018
 
     def make() -> Any:
         context = browser.new_context(
@@ -65,7 +69,7 @@ def open_page(browser, live_server) -> Iterator[Any]:
         )
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(30_000)
         page.on(
             "request",
             lambda r: None if r.url.startswith(live_server.url) else foreign.append(r.url),
@@ -114,7 +118,7 @@ def test_operator_and_supervisor_see_their_own_menus(open_page, make_staff) -> N
     page = open_page()
     sign_in(page, supervisor.username)
     assert "/audit/" in menu_links(page)
-    page.get_by_role("link", name="Audit trail").first.click()
+    page.locator("main").get_by_role("link", name="Audit trail").click()
     page.wait_for_url("**/audit/")
     assert page.locator("h1").inner_text() == "Audit trail"
     # Both sign-ins are in the trail.
