@@ -11,6 +11,10 @@ every second) through the test client, one request per `--poll` seconds each.
 Printed: tickets per second, SQLite "locked" retries, duplicate numbers and gaps (both must be
 0), audit rows (one per ticket), and p50/p95 latency of the board partial under that load.
 `--profile` also prints a cProfile of one thread issuing tickets alone, and the queries of one.
+`--ab N` runs N rounds of two runs each, alternating the audit row's columns built by
+`core.audit.columns_for_raw_insert` (the code) and built inline as before that helper existed,
+and prints both rates per round and their medians: a comparison under the same load, since the
+machine is shared. The load average is printed with each figure.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--boards", type=int, default=2, help="display boards polling")
     parser.add_argument("--poll", type=float, default=0.1, help="seconds between polls")
     parser.add_argument("--profile", action="store_true", help="profile one ticket first")
+    parser.add_argument("--ab", type=int, default=0, help="rounds of helper vs inline audit")
     return parser.parse_args()
 
 
@@ -162,7 +167,7 @@ def poll_board(
         connection.close()
 
 
-def run(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace) -> float:
     from django.db import OperationalError, connection
     from django.urls import reverse
 
@@ -244,13 +249,71 @@ def run(args: argparse.Namespace) -> None:
         f"p95 {_percentile(board_ms, 0.95):.1f} ms"
     )
     print(f"errors        {len(errors)}{': ' + errors[0] if errors else ''}")
+    print(f"load average  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return len(numbers) / elapsed
+
+
+def _inline_audit_columns(
+    *,
+    actor: Any,
+    action: str,
+    target_model: Any,
+    changes: Any,
+    filled_by_sql: tuple[str, ...] = ("target_id", "target_repr"),
+) -> tuple[list[str], list[Any]]:
+    """The audit row's columns as `_issue_in_one_statement` built them before the helper."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    from clientdesk.core import audit
+    from clientdesk.core.models import AuditEvent
+
+    event = AuditEvent(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=action,
+        target_type=ContentType.objects.get_for_model(target_model, for_concrete_model=False),
+        changes=changes,
+        ip_address=audit.current_ip.get(),
+    )
+    fields = [
+        f
+        for f in AuditEvent._meta.concrete_fields
+        if not f.primary_key and f.attname not in filled_by_sql
+    ]
+    names = [connection.ops.quote_name(str(f.column)) for f in fields]
+    return names, [f.get_db_prep_save(f.pre_save(event, True), connection) for f in fields]
+
+
+def compare(args: argparse.Namespace) -> None:
+    from statistics import median
+
+    from clientdesk.core import audit
+
+    helper = audit.columns_for_raw_insert
+    rates: dict[str, list[float]] = {"helper": [], "inline": []}
+    for n in range(args.ab):
+        for variant in ("helper", "inline") if n % 2 == 0 else ("inline", "helper"):
+            chosen = helper if variant == "helper" else _inline_audit_columns
+            audit.columns_for_raw_insert = chosen  # type: ignore[assignment]
+            print(f"--- round {n + 1}: audit columns {variant}")
+            rates[variant].append(run(args))
+            time.sleep(1.1)  # a fresh center code per run
+    audit.columns_for_raw_insert = helper
+    for variant, values in rates.items():
+        print(
+            f"{variant:7s} tickets/s median {median(values):.1f} "
+            f"(runs {', '.join(f'{v:.0f}' for v in values)})"
+        )
 
 
 def main() -> None:
     args = parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-centers-") as tmp:
         setup_django(args, Path(tmp))
-        run(args)
+        if args.ab:
+            compare(args)
+        else:
+            run(args)
 
 
 if __name__ == "__main__":

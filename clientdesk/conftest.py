@@ -21,6 +21,16 @@ from clientdesk.portal.models import PortalAccount
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    # Guess counters (accounts.throttle) live in the cache: one test's 404s must not throttle
+    # the next test, which comes from the same 127.0.0.1.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def make_staff(db: Any) -> Callable[..., User]:
     def make(role: Role | str = Role.ACCOUNT_MANAGER, **kwargs: Any) -> User:

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import User
+from .models import TOTPDevice, User
 
 
 @admin.register(User)
@@ -16,3 +17,17 @@ class UserAdmin(BaseUserAdmin):
             {"fields": ("kind", "role", "patronymic", "position", "phone", "language")},
         ),
     )
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(admin.ModelAdmin[TOTPDevice]):
+    """Deleting a device here switches two-step sign-in off for a user who lost phone and
+    recovery codes; the secret itself is never shown."""
+
+    list_display = ("user", "confirmed_at", "created_at")
+    search_fields = ("user__username", "user__email")
+    fields = ("user", "confirmed_at", "created_at")
+    readonly_fields = ("user", "confirmed_at", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

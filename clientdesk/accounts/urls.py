@@ -18,3 +18,8 @@ urlpatterns = [
     ),
     path("password/reset/done/", views.password_reset_complete, name="password_reset_complete"),
 ]
+
+urlpatterns += [
+    path("login/code/", views.login_code, name="login_code"),
+    path("two-factor/", views.two_factor, name="two_factor"),
+]

@@ -47,7 +47,16 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
 
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin[Appointment]):
-    list_display = ["starts_at", "center", "service", "company", "state"]
-    list_filter = ["center", "state"]
+    """Read-only: booking, moving and cancelling go through the services (capacity, audit,
+    e-mails to the client); the staff pages and the API are where they are done."""
+
+    list_display = ["starts_at", "center", "service", "company", "state", "source", "reminded_at"]
+    list_filter = ["center", "state", "source"]
     list_select_related = ["center", "service", "company"]
-    raw_id_fields = ["company", "contact"]
+    raw_id_fields = ["company", "contact", "booked_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Appointment | None = None) -> bool:
+        return False

@@ -1,7 +1,10 @@
-"""Demo data: two service centers with desks, and a day of tickets in every state.
+"""Demo data: two service centers with desks, a day of tickets in every state, and
+appointments for the coming days (booked by the portal users client1/client2 and by the call
+center; some moved, cancelled, reminded or already checked in).
 
 Runs after the service demo (it offers that catalogue's in-person services). Running it again
-changes nothing: centers that exist are left as they are.
+changes nothing: centers that exist are left as they are, and a center with appointments gets
+no more.
 """
 
 from __future__ import annotations
@@ -9,14 +12,18 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from clientdesk.accounts.models import User
-from clientdesk.clients.models import Channel, Company
+from clientdesk.clients.models import Channel, Company, Contact
+from clientdesk.core import audit
 from clientdesk.service.models import Service
 
+from . import selectors, services
 from .models import (
+    Appointment,
     Desk,
     OperatorSession,
     Outcome,
@@ -162,4 +169,123 @@ def load_demo(*, seed: int) -> None:
         if index == 0 and operator is not None:
             OperatorSession.objects.get_or_create(
                 operator=operator, ended_at__isnull=True, defaults={"desk": desks[0]}
+            )
+    _demo_appointments(rng)
+
+
+# --- appointments ----------------------------------------------------------------------------
+APPOINTMENT_DAYS = 5
+APPOINTMENTS_PER_DAY = 7
+
+
+def _portal_bookers() -> list[tuple[User, Company, Contact | None]]:
+    from clientdesk.portal.models import PortalAccount  # the portal's users book too
+
+    accounts = (
+        PortalAccount.objects.filter(user__username__in=("client1", "client2"))
+        .select_related("user", "company", "contact")
+        .order_by("user__username")
+    )
+    return [(a.user, a.company, a.contact) for a in accounts]
+
+
+def _demo_appointments(rng: random.Random) -> None:
+    """Bookings through the real services (capacity, audit), without e-mails."""
+    call_center = User.objects.filter(username="call").first()
+    portal = _portal_bookers()
+    companies = list(
+        Company.objects.filter(merged_into__isnull=True, contacts__isnull=False)
+        .distinct()
+        .order_by("pk")[:60]
+    )
+    now = timezone.now()
+    for center in ServiceCenter.objects.filter(code__in=[c[0] for c in CENTERS]):
+        if Appointment.objects.filter(center=center).exists():
+            continue
+        groups = list(selectors.bookable_groups(center)[:4])
+        if not groups or not companies:
+            continue
+        today = selectors.today_of(center, now)
+        # Booked "yesterday": today's early visits can be shown as already checked in.
+        booked_at = now - dt.timedelta(days=1)
+        made: list[Appointment] = []
+        for offset in range(APPOINTMENT_DAYS):
+            day = today + dt.timedelta(days=offset)
+            for _ in range(APPOINTMENTS_PER_DAY):
+                group = rng.choice(groups)
+                by: User | None
+                free = selectors.day_slots(center, group.service, day, now=booked_at)
+                if not free:
+                    continue
+                slot = rng.choice(free)
+                if rng.random() < 0.35 and portal:
+                    user, company, contact = rng.choice(portal)
+                    by, source = user, Appointment.Source.PORTAL
+                else:
+                    company = rng.choice(companies)
+                    contact = (
+                        Contact.objects.filter(company=company, left_company=False)
+                        .order_by("pk")
+                        .first()
+                    )
+                    by, source = call_center, Appointment.Source.STAFF
+                try:
+                    made.append(
+                        services.appointment_book(
+                            center=center,
+                            service=group.service,
+                            starts_at=slot.starts_at,
+                            company=company,
+                            contact=contact,
+                            by=by,
+                            source=source,
+                            now=booked_at,
+                            notify=False,
+                        )
+                    )
+                except ValidationError:
+                    continue  # the slot filled up meanwhile
+        _demo_outcomes(rng, center, made, call_center, now)
+
+
+def _demo_outcomes(
+    rng: random.Random,
+    center: ServiceCenter,
+    made: list[Appointment],
+    call_center: User | None,
+    now: dt.datetime,
+) -> None:
+    future = [a for a in made if a.starts_at > now]
+    # Today's visits that have begun: the clients came and were checked in.
+    for appointment in [a for a in made if a.starts_at <= now][:4]:
+        try:
+            services.appointment_check_in(
+                appointment=appointment, by=None, at=appointment.starts_at + dt.timedelta(minutes=3)
+            )
+        except ValidationError:
+            continue
+    for appointment in future[-2:]:
+        services.appointment_cancel(
+            appointment=appointment, by=call_center, reason="Перенос сроков", notify=False
+        )
+    # Tomorrow's visits booked well ahead were reminded by the job.
+    due = list(
+        selectors.reminders_due(
+            now=now, ahead=services.REMIND_AHEAD, min_lead=services.REMIND_MIN_LEAD
+        ).filter(center=center)
+    )
+    Appointment.objects.filter(pk__in=[a.pk for a in due]).update(reminded_at=now)
+    audit.record_many(actor=None, action="centers.appointment_reminded", targets=due, changes=None)
+    movable = [a for a in future[:-2] if a.starts_at > now + dt.timedelta(days=2)]
+    if movable:
+        moved = movable[0]
+        next_day = center.local_day(moved.starts_at) + dt.timedelta(days=1)
+        later = selectors.day_slots(center, moved.service, next_day, now=now)
+        if later:
+            services.appointment_reschedule(
+                appointment=moved,
+                starts_at=rng.choice(later).starts_at,
+                by=call_center,
+                now=now,
+                notify=False,
             )

@@ -174,26 +174,79 @@ class TicketCounter(models.Model):
 
 
 class Appointment(models.Model):
+    """A booked visit: a place in one slot of a center's day for one service.
+
+    Slots come from the center's hours cut into the service's standard visit; each holds as
+    many clients as there are desks serving the service (`selectors.slots`). Booking, moving,
+    cancelling and checking in are services; each sends the client an e-mail after commit.
+    """
+
     class State(models.TextChoices):
         BOOKED = "booked", _("Booked")
         CHECKED_IN = "checked_in", _("Checked in")
         CANCELLED = "cancelled", _("Cancelled")
 
-    center = models.ForeignKey(ServiceCenter, on_delete=models.CASCADE, related_name="appointments")
+    class Source(models.TextChoices):
+        PORTAL = "portal", _("Client portal")
+        STAFF = "staff", _("Call center or staff")
+        API = "api", _("API")
+
+    center = models.ForeignKey(
+        ServiceCenter,
+        verbose_name=_("service center"),
+        on_delete=models.CASCADE,
+        related_name="appointments",
+    )
     service = models.ForeignKey(Service, verbose_name=_("service"), on_delete=models.PROTECT)
     starts_at = models.DateTimeField(_("time"))
-    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL)
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL)
-    state = models.CharField(max_length=12, choices=State.choices, default=State.BOOKED)
-    created_at = models.DateTimeField(default=timezone.now)
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact person"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.BOOKED)
+    source = models.CharField(
+        _("booked through"), max_length=10, choices=Source.choices, default=Source.STAFF
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("booked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("booked"), default=timezone.now)
+    # The last booking or move: a reminder goes only to bookings made well before the visit.
+    changed_at = models.DateTimeField(_("last changed"), default=timezone.now)
+    # Claimed by the reminder job (one e-mail per booked time; a move clears it).
+    reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    # Increases with each move or cancellation: the calendar file's SEQUENCE.
+    revision = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name = _("appointment")
         verbose_name_plural = _("appointments")
         ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["center", "starts_at"], name="centers_appt_center_time"),
+            models.Index(fields=["company", "starts_at"], name="centers_appt_company_time"),
+            models.Index(
+                fields=["starts_at"],
+                condition=models.Q(state="booked", reminded_at__isnull=True),
+                name="centers_appt_to_remind",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.center} {self.starts_at:%Y-%m-%d %H:%M}"
+        local = self.starts_at.astimezone(ZoneInfo(self.center.timezone))
+        return f"{self.center} {local:%Y-%m-%d %H:%M}"
+
+    @property
+    def local_start(self) -> dt.datetime:
+        return self.starts_at.astimezone(ZoneInfo(self.center.timezone))
 
 
 class TicketState(models.TextChoices):

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from clientdesk.service.models import Service
@@ -161,8 +161,19 @@ def slots(
             starts_at__date__lte=day + dt.timedelta(days=1),
         ).values_list("starts_at", flat=True)
     )
+    if any((center.week or {}).values()):
+        spans = center_calendar_of(center).intervals_on(day)
+    else:
+        # A center without hours is open around the clock (as for the kiosk): the whole day.
+        midnight = dt.datetime.combine(day, dt.time.min, tzinfo=center.tz)
+        spans = [
+            (
+                midnight,
+                dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=center.tz),
+            )
+        ]
     result = []
-    for span_start, span_end in center_calendar_of(center).intervals_on(day):
+    for span_start, span_end in spans:
         start = span_start
         while start + step <= span_end:
             if start > now:
@@ -232,3 +243,71 @@ def standard_handling_seconds(center: ServiceCenter) -> float:
         ServiceGroup.objects.filter(center=center).values_list("handling_minutes", flat=True)
     )
     return 60.0 * (sum(minutes) / len(minutes) if minutes else 15)
+
+
+# --- appointments ----------------------------------------------------------------------------
+def appointments() -> QuerySet[Appointment]:
+    """Appointments with what every list and e-mail shows of them."""
+    return Appointment.objects.select_related("center", "service", "company", "contact")
+
+
+def appointments_of_day(center: ServiceCenter, day: dt.date) -> QuerySet[Appointment]:
+    """One center's appointments of one local day, in time order (cancelled ones included)."""
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=center.tz)
+    return (
+        appointments()
+        .filter(center=center, starts_at__gte=start, starts_at__lt=start + dt.timedelta(days=1))
+        .order_by("starts_at", "pk")
+    )
+
+
+def appointments_to_check_in(center: ServiceCenter, now: dt.datetime | None = None) -> list[Any]:
+    """Booked appointments of the center's today, for the reception at the desk page."""
+    day = today_of(center, now)
+    return list(appointments_of_day(center, day).filter(state=Appointment.State.BOOKED))
+
+
+def reminders_due(
+    *, now: dt.datetime, ahead: dt.timedelta, min_lead: dt.timedelta
+) -> QuerySet[Appointment]:
+    """Booked visits starting within `ahead` whose reminder is not sent, booked (or moved) at
+    least `min_lead` before the visit."""
+    return (
+        appointments()
+        .filter(
+            state=Appointment.State.BOOKED,
+            reminded_at__isnull=True,
+            starts_at__gt=now,
+            starts_at__lte=now + ahead,
+            changed_at__lte=F("starts_at") - min_lead,
+        )
+        .order_by("starts_at", "pk")
+    )
+
+
+def bookable_groups(center: ServiceCenter | None = None) -> QuerySet[ServiceGroup]:
+    """Services that can be booked, per center: active, at an active center, in person."""
+    qs = ServiceGroup.objects.filter(center__is_active=True, service__is_active=True)
+    if center is not None:
+        qs = qs.filter(center=center)
+    return qs.select_related("center", "service").order_by("center__name", "position", "letter")
+
+
+def bookable_services() -> list[Service]:
+    """Services offered at some active center, for the first step of booking."""
+    seen: dict[int, Service] = {}
+    for group in bookable_groups():
+        if not group.service.channels or "visit" in group.service.channels:
+            seen.setdefault(group.service.pk, group.service)
+    return sorted(seen.values(), key=lambda s: s.display_name)
+
+
+def centers_offering(service: Service) -> list[ServiceCenter]:
+    return [g.center for g in bookable_groups().filter(service=service)]
+
+
+def day_slots(
+    center: ServiceCenter, service: Service, day: dt.date, *, now: dt.datetime | None = None
+) -> list[Slot]:
+    """The free places of one day (full slots are left out)."""
+    return [s for s in slots(center, service, day, now=now) if s.free > 0]

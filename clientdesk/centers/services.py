@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Field, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -112,12 +112,14 @@ def _columns(model: type[Model], skip: tuple[str, ...]) -> list[Field[Any, Any]]
     return [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in skip]
 
 
-def _names(fields: list[Field[Any, Any]]) -> str:
-    return ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+def _names(fields: list[Field[Any, Any]], conn: BaseDatabaseWrapper) -> str:
+    return ", ".join(conn.ops.quote_name(str(f.column)) for f in fields)
 
 
-def _prepared(instance: Model, fields: list[Field[Any, Any]]) -> list[Any]:
-    return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+def _prepared(
+    instance: Model, fields: list[Field[Any, Any]], conn: BaseDatabaseWrapper
+) -> list[Any]:
+    return [f.get_db_prep_save(f.pre_save(instance, True), conn) for f in fields]
 
 
 # The counter upsert. The letter comes from the service group, joined in, so issuing needs no
@@ -146,10 +148,13 @@ def _number_and_insert(ticket: Ticket) -> bool:
 
     Run inside the caller's transaction: a rollback returns the number and leaves no gap.
     """
-    qn = connection.ops.quote_name
+    # The real connection of this thread, not the proxy: each attribute of the proxy costs a
+    # context-local lookup, and preparing a ticket's columns makes dozens of them.
+    conn = connections[DEFAULT_DB_ALIAS]
+    qn = conn.ops.quote_name
     fields = _columns(Ticket, ("letter", "number"))
-    day = Ticket._meta.get_field("day").get_db_prep_save(ticket.day, connection)
-    with connection.cursor() as cursor:
+    day = Ticket._meta.get_field("day").get_db_prep_save(ticket.day, conn)
+    with conn.cursor() as cursor:
         cursor.execute(_upsert_sql(), [day, ticket.center_id, ticket.service_id])
         row = cursor.fetchone()
         if row is None:
@@ -157,39 +162,45 @@ def _number_and_insert(ticket: Ticket) -> bool:
         ticket.letter, ticket.number = row[0], int(row[1])
         cursor.execute(
             f"INSERT INTO {qn(Ticket._meta.db_table)} "  # noqa: S608 - names are ours
-            f"({_names(fields)}, letter, number) "
+            f"({_names(fields, conn)}, letter, number) "
             f"VALUES ({', '.join(['%s'] * len(fields))}, %s, %s) RETURNING id",
-            [*_prepared(ticket, fields), ticket.letter, ticket.number],
+            [*_prepared(ticket, fields, conn), ticket.letter, ticket.number],
         )
         ticket.pk = cursor.fetchone()[0]
     ticket._state.adding = False
-    ticket._state.db = connection.alias
+    ticket._state.db = conn.alias
     return True
 
 
-def _issue_in_one_statement(ticket: Ticket, event: AuditEvent) -> bool:
+def _issue_in_one_statement(ticket: Ticket, *, by: User | None, changes: dict[str, Any]) -> bool:
     """PostgreSQL: counter, ticket and audit row in one statement; False as above.
 
     Outside a transaction the statement is one on its own, so the counter row is locked only
     while the server runs it: with BEGIN, three statements and COMMIT it stayed locked across
     four round trips, each also waiting for the GIL among the kiosk threads, and that lock is
     what every kiosk of the center queues on. Inside the caller's transaction it joins it.
-    The audit row holds what `audit.record` would write; only the ticket's id and code, known
-    inside the statement, come from SQL (the code as `Ticket.code` formats it).
+    The audit row holds what `audit.record` would write (`audit.columns_for_raw_insert`); only
+    the ticket's id and code, known inside the statement, come from SQL (the code as
+    `Ticket.code` formats it).
     """
-    qn = connection.ops.quote_name
+    # The real connection of this thread, not the proxy: each attribute of the proxy costs a
+    # context-local lookup, and preparing a ticket's columns makes dozens of them.
+    conn = connections[DEFAULT_DB_ALIAS]
+    qn = conn.ops.quote_name
     ticket_fields = _columns(Ticket, ("letter", "number"))
-    event_fields = _columns(AuditEvent, ("target_id", "target_repr"))
-    day = Ticket._meta.get_field("day").get_db_prep_save(ticket.day, connection)
+    event_names, event_values = audit.columns_for_raw_insert(
+        actor=by, action="centers.ticket_issued", target_model=Ticket, changes=changes
+    )
+    day = Ticket._meta.get_field("day").get_db_prep_save(ticket.day, conn)
     sql = (
         f"WITH c AS ({_upsert_sql()}), "  # noqa: S608 - table and column names are ours
         f"t AS (INSERT INTO {qn(Ticket._meta.db_table)} "
-        f"({_names(ticket_fields)}, letter, number) "
+        f"({_names(ticket_fields, conn)}, letter, number) "
         f"SELECT {', '.join(['%s'] * len(ticket_fields))}, c.letter, c.last_number FROM c "
         "RETURNING id, letter, number), "
         f"a AS (INSERT INTO {qn(AuditEvent._meta.db_table)} "
-        f"({_names(event_fields)}, target_id, target_repr) "
-        f"SELECT {', '.join(['%s'] * len(event_fields))}, t.id::text, "
+        f"({', '.join(event_names)}, target_id, target_repr) "
+        f"SELECT {', '.join(['%s'] * len(event_values))}, t.id::text, "
         "t.letter || '-' || lpad(t.number::text, greatest(3, length(t.number::text)), '0') "
         "FROM t) "
         "SELECT id, letter, number FROM t"
@@ -198,17 +209,17 @@ def _issue_in_one_statement(ticket: Ticket, event: AuditEvent) -> bool:
         day,
         ticket.center_id,
         ticket.service_id,
-        *_prepared(ticket, ticket_fields),
-        *_prepared(event, event_fields),
+        *_prepared(ticket, ticket_fields, conn),
+        *event_values,
     ]
-    with connection.cursor() as cursor:
+    with conn.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return False
     ticket.pk, ticket.letter, ticket.number = row[0], row[1], int(row[2])
     ticket._state.adding = False
-    ticket._state.db = connection.alias
+    ticket._state.db = conn.alias
     return True
 
 
@@ -274,15 +285,7 @@ def ticket_issue(
     )
     changes = {"center": center.pk, "service": service.pk, "priority": ticket.priority}
     if connection.vendor == "postgresql":
-        # As `audit.record` fills it; the target's id and code are filled in by the statement.
-        event = AuditEvent(
-            actor=by if getattr(by, "is_authenticated", False) else None,
-            action="centers.ticket_issued",
-            target_type=ContentType.objects.get_for_model(Ticket, for_concrete_model=False),
-            changes=changes,
-            ip_address=audit.current_ip.get(),
-        )
-        if not _issue_in_one_statement(ticket, event):
+        if not _issue_in_one_statement(ticket, by=by, changes=changes):
             raise _not_provided(service)
         return ticket
     with transaction.atomic():
@@ -566,6 +569,52 @@ def tickets_abandon_day(*, center: ServiceCenter, day: dt.date, by: User | None)
 
 
 # --- appointments ----------------------------------------------------------------------------
+# How far ahead a client may book, and when the reminder goes: within REMIND_AHEAD of the
+# visit, to bookings made (or moved) at least REMIND_MIN_LEAD before it; a booking made later
+# has just had its confirmation.
+BOOKING_DAYS_AHEAD = 60
+REMIND_AHEAD = dt.timedelta(hours=24)
+REMIND_MIN_LEAD = dt.timedelta(hours=12)
+
+
+def _check_place(
+    *, center: ServiceCenter, service: Service, starts_at: dt.datetime, now: dt.datetime
+) -> None:
+    """Refuses a time that is not a free place of a slot. The caller holds the center's lock."""
+    if selectors.group_of(center, service) is None:
+        raise _error("service", _("“%(s)s” is not provided at this center.") % {"s": service})
+    if not service.is_active or (service.channels and Channel.VISIT not in service.channels):
+        raise _error("service", _("“%(s)s” is not provided in person.") % {"s": service})
+    if starts_at <= now:
+        raise _error("starts_at", _("Choose a time in the future."))
+    if starts_at > now + dt.timedelta(days=BOOKING_DAYS_AHEAD):
+        raise _error(
+            "starts_at",
+            _("Appointments are booked at most %(n)s days ahead: choose an earlier day.")
+            % {"n": BOOKING_DAYS_AHEAD},
+        )
+    free = {
+        slot.starts_at: slot.free
+        for slot in selectors.slots(center, service, center.local_day(starts_at), now=now)
+    }
+    if free.get(starts_at, 0) <= 0:
+        raise _error(
+            "starts_at", _("This time is taken or outside the opening hours: choose another.")
+        )
+
+
+def _lock_center(center: ServiceCenter) -> None:
+    # Two clients booking the last place of a slot queue up here, and the second one sees the
+    # first one's booking when it counts the places.
+    ServiceCenter.objects.select_for_update().filter(pk=center.pk).first()
+
+
+def _notify(appointment: Appointment, kind: str) -> None:
+    from .tasks import send_appointment_email
+
+    send_appointment_email.enqueue(appointment_id=appointment.pk, kind=kind)
+
+
 @transaction.atomic
 def appointment_book(
     *,
@@ -575,49 +624,132 @@ def appointment_book(
     company: Company | None = None,
     contact: Contact | None = None,
     by: User | None = None,
+    source: str = Appointment.Source.STAFF,
+    note: str = "",
     now: dt.datetime | None = None,
+    notify: bool = True,
 ) -> Appointment:
-    """Books a slot; a slot holds as many visits as there are desks serving the service."""
+    """Books a place in a slot (a slot holds as many visits as there are desks serving the
+    service) and e-mails the confirmation after commit (`notify=False`: the demo, imports)."""
     now = now or timezone.now()
-    group = selectors.group_of(center, service)
-    if group is None:
-        raise _error("service", _("“%(s)s” is not provided at this center.") % {"s": service})
-    if starts_at <= now:
-        raise _error("starts_at", _("Choose a time in the future."))
     if contact is not None and (company is None or contact.company_id != company.pk):
         raise _error("contact", _("%(name)s works for another company.") % {"name": contact})
-    # Lock the center row: two clients booking the last place of a slot queue up here.
-    ServiceCenter.objects.select_for_update().filter(pk=center.pk).first()
-    free = {
-        slot.starts_at: slot.free
-        for slot in selectors.slots(center, service, center.local_day(starts_at), now=now)
-    }
-    if free.get(starts_at, 0) <= 0:
-        raise _error(
-            "starts_at", _("This time is taken or outside the opening hours: choose another.")
-        )
+    if source not in Appointment.Source.values:
+        raise _error("source", _("Unknown booking channel."))
+    _lock_center(center)
+    _check_place(center=center, service=service, starts_at=starts_at, now=now)
     appointment = Appointment.objects.create(
-        center=center, service=service, starts_at=starts_at, company=company, contact=contact
+        center=center,
+        service=service,
+        starts_at=starts_at,
+        company=company,
+        contact=contact,
+        source=source,
+        booked_by=by if getattr(by, "is_authenticated", False) else None,
+        note=note[:300],
+        created_at=now,
+        changed_at=now,
     )
     audit.record(
         actor=by,
         action="centers.appointment_booked",
         target=appointment,
-        changes={"starts_at": starts_at, "service": service.pk, "company": company},
+        changes={
+            "starts_at": starts_at,
+            "service": service.pk,
+            "company": company,
+            "contact": contact,
+            "source": source,
+        },
     )
+    if notify:
+        _notify(appointment, "booked")
     return appointment
 
 
 @transaction.atomic
-def appointment_cancel(*, appointment: Appointment, by: User | None) -> Appointment:
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    starts_at: dt.datetime,
+    by: User | None,
+    now: dt.datetime | None = None,
+    notify: bool = True,
+) -> Appointment:
+    """Moves a booked appointment to another time of the same center and service.
+
+    The new place is counted again under the center's lock, as for a new booking; the
+    reminder is due again for the new time; the client gets a confirmation after commit.
+    """
+    now = now or timezone.now()
+    _lock_center(appointment.center)
+    fresh = (
+        Appointment.objects.select_for_update()
+        .select_related("center", "service")
+        .get(pk=appointment.pk)
+    )
+    if fresh.state != Appointment.State.BOOKED:
+        raise _error("appointment", _("Only a booked appointment can be moved."))
+    if starts_at == fresh.starts_at:
+        raise _error("starts_at", _("The appointment is already at this time: choose another."))
+    _check_place(center=fresh.center, service=fresh.service, starts_at=starts_at, now=now)
+    old = fresh.starts_at
+    fresh.starts_at = starts_at
+    fresh.changed_at = now
+    fresh.reminded_at = None
+    fresh.revision += 1
+    fresh.save(update_fields=["starts_at", "changed_at", "reminded_at", "revision"])
+    audit.record(
+        actor=by,
+        action="centers.appointment_rescheduled",
+        target=fresh,
+        changes={"starts_at": [old, starts_at]},
+    )
+    if notify:
+        _notify(fresh, "rescheduled")
+    return fresh
+
+
+@transaction.atomic
+def appointment_cancel(
+    *, appointment: Appointment, by: User | None, reason: str = "", notify: bool = True
+) -> Appointment:
     updated = Appointment.objects.filter(pk=appointment.pk, state=Appointment.State.BOOKED).update(
-        state=Appointment.State.CANCELLED
+        state=Appointment.State.CANCELLED, changed_at=timezone.now(), revision=F("revision") + 1
     )
     if updated != 1:
         raise _error("appointment", _("Only a booked appointment can be cancelled."))
-    appointment.state = Appointment.State.CANCELLED
-    audit.record(actor=by, action="centers.appointment_cancelled", target=appointment)
+    appointment.refresh_from_db(fields=["state", "changed_at", "revision"])
+    audit.record(
+        actor=by,
+        action="centers.appointment_cancelled",
+        target=appointment,
+        changes={"reason": reason[:300]} if reason else None,
+    )
+    if notify:
+        _notify(appointment, "cancelled")
     return appointment
+
+
+def appointment_remind_due(*, now: dt.datetime | None = None) -> int:
+    """Claims the reminders that are due, one by one, and queues their e-mails; returns how
+    many this run claimed. Two runners never send the same reminder: the claim is an UPDATE
+    that only one of them wins."""
+    now = now or timezone.now()
+    sent = 0
+    for appointment in selectors.reminders_due(
+        now=now, ahead=REMIND_AHEAD, min_lead=REMIND_MIN_LEAD
+    ):
+        with transaction.atomic():
+            claimed = Appointment.objects.filter(
+                pk=appointment.pk, state=Appointment.State.BOOKED, reminded_at__isnull=True
+            ).update(reminded_at=now)
+            if claimed != 1:
+                continue  # Another runner took it, or it was cancelled meanwhile.
+            audit.record(actor=None, action="centers.appointment_reminded", target=appointment)
+            _notify(appointment, "reminder")
+            sent += 1
+    return sent
 
 
 @transaction.atomic
@@ -625,6 +757,14 @@ def appointment_check_in(
     *, appointment: Appointment, by: User | None = None, at: dt.datetime | None = None
 ) -> Ticket:
     """The client has come: a ticket that stands in line from the booked time, with priority."""
+    center = appointment.center
+    booked_day = center.local_day(appointment.starts_at)
+    if booked_day != center.local_day(at or timezone.now()):
+        raise _error(
+            "appointment",
+            _("This appointment is for %(day)s: check the client in on that day.")
+            % {"day": booked_day.strftime("%d.%m.%Y")},
+        )
     updated = Appointment.objects.filter(pk=appointment.pk, state=Appointment.State.BOOKED).update(
         state=Appointment.State.CHECKED_IN
     )

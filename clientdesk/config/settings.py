@@ -315,6 +315,11 @@ X_FRAME_OPTIONS = "DENY"
 # With N > 0 the client's address is the N-th entry from the right of X-Forwarded-For; entries
 # further left were written by the client and are not trusted.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Guessed links (invitations, password resets, survey links, one-time codes): after this many
+# failures from one address within the window, the address gets 429 until the window passes.
+TOKEN_GUESS_LIMIT = env_int("TOKEN_GUESS_LIMIT", 10)
+TOKEN_GUESS_WINDOW = env_int("TOKEN_GUESS_WINDOW", 900)
+PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:

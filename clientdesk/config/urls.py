@@ -22,6 +22,7 @@ urlpatterns = [
     path("segments/", include("clientdesk.segments.urls")),
     path("service/", include("clientdesk.service.urls")),
     path("centers/", include("clientdesk.centers.urls")),
+    path("staffing/", include("clientdesk.staffing.urls")),
     path("kb/", include("clientdesk.knowledge.urls")),
     path("campaigns/", include("clientdesk.campaigns.urls")),
     path("surveys/", include("clientdesk.surveys.urls")),

@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextvars
 import datetime
 import decimal
+import functools
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.models import Field
+from django.utils import timezone
 
 from .models import AuditEvent
 
@@ -75,6 +78,62 @@ def _event_kwargs(
         kwargs["target_id"] = str(target.pk)
         kwargs["target_repr"] = str(target)[:255]
     return kwargs
+
+
+def columns_for_raw_insert(
+    *,
+    actor: Any,
+    action: str,
+    target_model: type[models.Model],
+    changes: Mapping[str, Any] | None,
+    filled_by_sql: Iterable[str] = ("target_id", "target_repr"),
+) -> tuple[list[str], list[Any]]:
+    """Column names and values of the row `record` would write, for a hand-written INSERT.
+
+    For hot paths that write their target and its audit row in one SQL statement (a ticket
+    issued at a kiosk): the statement fills `filled_by_sql` itself (the target's id and text,
+    known only inside it); every other column holds what `record` writes, prepared for the
+    default database (the time, the actor, the IP of the request, the JSON of the changes).
+    The names come quoted, in the same order as the values.
+
+    Called once per ticket, so it builds no model instance and looks the connection up once:
+    that keeps it at a fraction of the cost of `AuditEvent(...)` plus a prepare per field.
+    """
+    conn = connections[DEFAULT_DB_ALIAS]
+    fields, names = _raw_columns(conn.alias, conn.vendor, tuple(sorted(filled_by_sql)))
+    kwargs = _event_kwargs(actor, action, None, changes)
+    user = kwargs["actor"]
+    by_attname: dict[str, Any] = {
+        "at": timezone.now(),  # what auto_now_add would put
+        "actor_id": user.pk if user is not None else None,
+        "action": action,
+        "target_type_id": ContentType.objects.get_for_model(
+            target_model, for_concrete_model=False
+        ).pk,
+        "target_id": "",
+        "target_repr": "",
+        "changes": kwargs["changes"],
+        "ip_address": kwargs["ip_address"],
+    }
+    # A column added to AuditEvent later gets its default, as a new instance would have it.
+    values = [
+        f.get_db_prep_save(
+            by_attname[f.attname] if f.attname in by_attname else f.get_default(), conn
+        )
+        for f in fields
+    ]
+    return list(names), values
+
+
+@functools.cache
+def _raw_columns(
+    alias: str, vendor: str, skip: tuple[str, ...]
+) -> tuple[tuple[Field[Any, Any], ...], tuple[str, ...]]:
+    conn = connections[alias]
+    fields = tuple(
+        f for f in AuditEvent._meta.concrete_fields if not f.primary_key and f.attname not in skip
+    )
+    return fields, tuple(conn.ops.quote_name(str(f.column)) for f in fields)
 
 
 def history_of(target: models.Model) -> models.QuerySet[AuditEvent]:

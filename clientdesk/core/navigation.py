@@ -43,7 +43,9 @@ MENU: list[NavGroup] = [
         _("Service centers"),
         (
             NavItem(_("My desk"), "centers:desk", Perm.CENTER_OPERATE),
-            NavItem(_("Center staffing"), "centers:staffing", Perm.CENTERS_MANAGE),
+            NavItem(_("Appointments"), "centers:appointments", Perm.REQUESTS_WORK),
+            NavItem(_("Measured service"), "centers:report", Perm.CENTERS_MANAGE),
+            NavItem(_("Staffing"), "staffing:plan", Perm.CENTERS_MANAGE),
         ),
     ),
     NavGroup(
@@ -54,6 +56,7 @@ MENU: list[NavGroup] = [
             NavItem(_("Data quality"), "clients:quality", Perm.CLIENTS_EDIT),
             NavItem(_("Duplicates"), "clients:duplicates", Perm.CLIENTS_MERGE),
             NavItem(_("Import"), "clients:import_list", Perm.CLIENTS_IMPORT),
+            NavItem(_("Portal access"), "portal:staff_index", Perm.PORTAL_INVITE),
         ),
     ),
     NavGroup(
@@ -93,9 +96,12 @@ PORTAL_MENU: list[NavItem] = [
     NavItem(_("Home"), "portal:home", None),
     NavItem(_("Requests"), "portal:requests", None),
     NavItem(_("New request"), "portal:request_new", None),
+    NavItem(_("Appointments"), "portal:appointments", None),
+    NavItem(_("Documents"), "portal:documents", None),
     NavItem(_("Knowledge base"), "knowledge:index", None),
     NavItem(_("Surveys"), "surveys:portal_list", None),
     NavItem(_("Company profile"), "portal:company", None),
+    NavItem(_("My settings"), "portal:preferences", None),
 ]
 
 

@@ -12,6 +12,9 @@ still opens or joins a request as any other; nothing links the two. Each handler
 savepoint and a handler that fails is logged and skipped: a fault in another domain must not
 stop clients' mail reaching service.
 
+`register_notification_filter(check)` lets another domain veto an e-mail to the client
+(the portal: its users' notification settings); `request_reply` asks `notification_wanted`.
+
 Given to apps to its left: `register()` (called from ServiceConfig.ready()) adds the "open
 complaints" input to the churn-risk score of the segments domain.
 
@@ -91,6 +94,21 @@ def inbound_mail_handled(message: EmailMessage) -> bool:
                 "Inbound mail handler %r failed on %s", handler, message.get("Message-ID", "")
             )
     return handled
+
+
+# (request, kind of e-mail) -> False when the client asked not to get it. kind is one of
+# "request_reply", "status_change"; the portal registers its users' notification settings.
+NotificationFilter = Callable[[Any, str], bool]
+NOTIFICATION_FILTERS: list[NotificationFilter] = []
+
+
+def register_notification_filter(check: NotificationFilter) -> None:
+    if check not in NOTIFICATION_FILTERS:
+        NOTIFICATION_FILTERS.append(check)
+
+
+def notification_wanted(request: Any, kind: str) -> bool:
+    return all(check(request, kind) for check in NOTIFICATION_FILTERS)
 
 
 def complaint_q() -> Q:

@@ -560,9 +560,12 @@ def request_reply(
     attachments: list[tuple[str, IO[bytes], int | None]] | None = None,
     send_email: bool = True,
 ) -> RequestMessage:
-    """A reply the client sees; goes out by e-mail after commit when the client has an address."""
+    """A reply the client sees; goes out by e-mail after commit when the client has an address
+    and has not opted out of such e-mails (`hooks.notification_wanted`, e.g. portal settings)."""
     from . import mail
+    from .hooks import notification_wanted
 
+    send_email = send_email and notification_wanted(request, "request_reply")
     body_html = body_to_html(body)
     if not html_to_text(body_html) and not attachments:
         raise _error("body", _("Write the reply before sending it."))

@@ -1,5 +1,7 @@
 from django.urls import URLPattern, path
 
+from clientdesk.accounts.throttle import throttle_token_guesses
+
 from . import answer_views, views
 
 app_name = "surveys"
@@ -26,7 +28,11 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/responses/", views.responses, name="responses"),
     path("<int:pk>/follow-ups/", views.follow_ups, name="follow_ups"),
     path("<int:pk>/import/", views.import_view, name="import"),
-    path("r/<str:token>/", answer_views.answer, name="answer"),
+    path(
+        "r/<str:token>/",
+        throttle_token_guesses("survey_link")(answer_views.answer),
+        name="answer",
+    ),
     path("portal/", answer_views.portal_list, name="portal_list"),
     path("portal/<int:pk>/", answer_views.portal_answer, name="portal_answer"),
 ]

@@ -52,7 +52,7 @@ def test_hourly_plan_uses_the_default_handling_time_where_nothing_was_measured()
     assert plan[1].staffing.agents == 0
 
 
-def test_staffing_page_for_supervisors_only(
+def test_old_staffing_address_leads_to_the_staffing_page_for_supervisors_only(
     make_staff, login_as, django_assert_max_num_queries
 ) -> None:
     for _ in range(3):
@@ -60,9 +60,13 @@ def test_staffing_page_for_supervisors_only(
     load_demo(seed=2)
     center = ServiceCenter.objects.get(code="msk-tverskaya")
     client = login_as(make_staff(Role.SUPERVISOR))
-    with django_assert_max_num_queries(12):
-        page = client.get(reverse("centers:staffing"), {"center": center.code})
-    assert page.status_code == 200 and "Erlang C" in page.content.decode()
-    assert client.get(reverse("centers:staffing"), {"day": "yesterday"}).status_code == 200
+    with django_assert_max_num_queries(14):
+        page = client.get(reverse("centers:staffing"), {"center": center.code}, follow=True)
+    assert page.status_code == 200 and "Erlang" in page.content.decode()
+    assert page.redirect_chain[0][0].endswith(f"?team={center.code}")
+    assert (
+        client.get(reverse("centers:staffing"), {"day": "yesterday"}, follow=True).status_code
+        == 200
+    )
     client = login_as(make_staff(Role.CENTER_OPERATOR))
     assert client.get(reverse("centers:staffing")).status_code == 403

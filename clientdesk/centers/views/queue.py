@@ -116,6 +116,8 @@ def desk(request: HttpRequest) -> HttpResponse:
             pk=my_desk.pk
         ),
         center_services=selectors.kiosk_groups(my_desk.center),
+        # Reception: a booked client who has come is checked in here and gets a ticket.
+        arrivals=selectors.appointments_to_check_in(my_desk.center),
     )
     return render(request, "centers/desk.html", context)
 

@@ -288,9 +288,16 @@ def test_reference_data_loads_alone_and_is_idempotent(db):
 
 def test_demo_command_creates_portal_users_of_two_companies(db):
     call_command("demo", companies=60, seed=3, verbosity=0)
-    accounts = list(PortalAccount.objects.select_related("user", "company", "contact"))
+    accounts = list(
+        PortalAccount.objects.filter(role=PortalAccount.Role.ADMIN).select_related(
+            "user", "company", "contact"
+        )
+    )
     assert sorted(a.user.username for a in accounts) == ["client1", "client2"]
     assert accounts[0].company_id != accounts[1].company_id
+    # client1's company also has a member, invited by its administrator.
+    member = PortalAccount.objects.get(role=PortalAccount.Role.MEMBER)
+    assert member.company_id == next(a for a in accounts if a.user.username == "client1").company_id
     for account in accounts:
         assert account.role == PortalAccount.Role.ADMIN
         assert account.user.kind == User.Kind.PORTAL and account.user.role == ""
@@ -301,7 +308,7 @@ def test_demo_command_creates_portal_users_of_two_companies(db):
     # Run again: more companies, the same sign-ins.
     call_command("demo", companies=10, seed=3, verbosity=0)
     assert Company.objects.count() == 70
-    assert PortalAccount.objects.count() == 2
+    assert PortalAccount.objects.count() == 3
 
 
 def test_demo_command_if_empty_leaves_a_used_database_alone(db):

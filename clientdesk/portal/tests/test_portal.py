@@ -112,11 +112,16 @@ def test_lists_show_nothing_of_other_companies(world: World) -> None:
 
 
 def test_extra_company_is_visible_only_when_granted(world: World) -> None:
+    # A is a subsidiary of B's group: still invisible to B's user until granted.
+    Company.objects.filter(pk=world.a.pk).update(parent=world.b, group_role="subsidiary")
     bob = as_user(world.bob)
     url = reverse("portal:request", args=[world.a_request.pk])
     assert bob.get(url).status_code == 404
     world.bob.portal_account.extra_companies.add(world.a)
     assert bob.get(url).status_code == 200
+    # A grant of a company that is not a subsidiary or branch (it left the group) opens nothing.
+    Company.objects.filter(pk=world.a.pk).update(parent=None, group_role="")
+    assert bob.get(url).status_code == 404
 
 
 def test_staff_get_403_on_every_portal_page(world: World, make_staff) -> None:

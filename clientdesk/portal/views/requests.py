@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -32,9 +31,18 @@ from clientdesk.service import services as service_services
 from clientdesk.service.files import ALLOWED_EXTENSIONS
 from clientdesk.service.models import Attachment, RequestMessage, Service, ServiceRequest, Status
 
+from .. import services
 from ..models import PortalAccount
 from ..permissions import require_portal_user
-from ..selectors import get_for_portal_user, portal_account_for, scope_to_portal_user
+from ..selectors import (
+    acting_company,
+    get_for_portal_user,
+    is_company_admin,
+    portal_account_for,
+    requester_for,
+    scope_to_portal_user,
+    switchable_companies,
+)
 
 PAGE_SIZE = 25
 VISIBLE_KINDS = [RequestMessage.Kind.CLIENT, RequestMessage.Kind.REPLY]
@@ -90,6 +98,9 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "title": _("Client portal"),
             "account": account,
+            "company": acting_company(account),
+            "companies": switchable_companies(account),
+            "is_admin": is_company_admin(account),
             "open_requests": open_requests,
             "notices": notices,
         },
@@ -234,11 +245,14 @@ def request_new(request: HttpRequest) -> HttpResponse:
             raise Http404
     form = NewRequestForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        company = acting_company(account)
+        contact, reply_to = requester_for(account, company)
         try:
             created = service_services.request_create(
                 data=service_services.RequestInput(
-                    company=account.company,
-                    contact=account.contact,
+                    company=company,
+                    contact=contact,
+                    reply_to_email=reply_to,
                     channel=Channel.PORTAL,
                     source="portal",
                     service=chosen,
@@ -298,7 +312,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
 
 
 # --- proposing changes to the company's details ----------------------------------------------
-PROFILE_TOPIC = "profile-change"
+PROFILE_TOPIC = services.PROFILE_TOPIC
 
 
 _ADDRESS = forms.Textarea(attrs={"rows": 2})
@@ -371,45 +385,23 @@ class ProfileChangeForm(forms.Form):
         return data
 
 
-@transaction.atomic
-def _propose_profile_change(
-    *, account: PortalAccount, form: ProfileChangeForm, by: object
-) -> ServiceRequest:
-    """A request to the company's account manager, who checks and applies the change: the
-    registry is never changed by the client directly."""
-    company = account.company
-    lines = [
-        f"{form.fields[name].label}: «{old or '—'}» → «{new}»"
-        for name, (old, new) in form.changes().items()
-    ]
-    if comment := (form.cleaned_data.get("comment") or "").strip():
-        lines += ["", comment]
-    created = service_services.request_create(
-        data=service_services.RequestInput(
-            company=company,
-            contact=account.contact,
-            channel=Channel.PORTAL,
-            source="portal",
-            topic=PROFILE_TOPIC,
-            subject=_("Change of company details"),
-            body="\n".join(lines),
-        ),
-        by=by,  # type: ignore[arg-type]
-    )
-    manager = company.account_manager
-    if manager is not None and manager.is_active and created.assignee_id != manager.pk:
-        service_services.request_assign(request=created, to=manager, by=None)
-    return created
-
-
 @require_portal_user
 def company_profile(request: HttpRequest) -> HttpResponse:
     account = _account(request)
-    company = account.company
+    company = acting_company(account)
     form = ProfileChangeForm(request.POST or None, company=company)
     if request.method == "POST" and form.is_valid():
         try:
-            created = _propose_profile_change(account=account, form=form, by=request.user)
+            created = services.profile_change_propose(
+                account=account,
+                company=company,
+                changes=[
+                    (str(form.fields[name].label), old, new)
+                    for name, (old, new) in form.changes().items()
+                ],
+                comment=form.cleaned_data.get("comment") or "",
+                by=request.user,
+            )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:

@@ -13,6 +13,7 @@ DOMAIN_DEMOS = [
     "clientdesk.segments.demo",
     "clientdesk.service.demo",
     "clientdesk.centers.demo",
+    "clientdesk.staffing.demo",
     "clientdesk.knowledge.demo",
     "clientdesk.portal.demo",
     "clientdesk.campaigns.demo",
