@@ -14,6 +14,9 @@ How a query is understood
   Names match when they contain a word *starting* with every prefix, so word forms on either side
   meet ("ромашки" finds «Ромашка», "ромашка" finds «Ромашки»), and "техносервис" finds
   «ТехноСервис-Урал» because the hyphen separates words.
+* Company names also match on any part of a word ("строй" finds «Технострой»): companies glue
+  words together. People match by words only ("водкин" finds «Петров-Водкин», "ров" finds no
+  Петров): nobody looks for a person by the middle of a surname.
 * When no name matches, the query is treated as a typo: see below.
 
 SQLite
@@ -31,13 +34,23 @@ table - one statement of B-tree probes, a few milliseconds - and the FTS query i
 alternatives. The result is a complete, lazy queryset like any other search, so the list page
 can filter, sort and page it. (An FTS5 trigram index was measured first: LIKE patterns with a
 wildcard made SQLite re-read hundreds of thousands of rows for common surnames; fts5vocab probes
-cost 0.1 ms each.) `reindex_all()` rebuilds the indexes (repair only).
+cost 0.1 ms each.) Companies have an FTS5 *trigram* index ``clients_company_tri`` as well, kept
+by the same triggers and used when every query word has 3 letters or more: a trigram phrase is
+an exact substring match, and LIMIT stops it early. `reindex_all()` rebuilds the indexes
+(repair only).
 
 PostgreSQL
 ----------
-pg_trgm GIN indexes on ``search_name`` (created by the migration). Names: ``search_name LIKE
-'%prefix%'`` per word (served by the trigram index); typos: ``word <% search_name`` (word
-similarity, also indexed), ranked by rapidfuzz as on SQLite.
+Companies: a pg_trgm GIN index on ``search_name``. Names: ``search_name LIKE '%prefix%'`` per
+word (served by the trigram index); typos: ``words <% search_name`` (word similarity, indexed).
+
+People (3M, with tens of thousands of namesakes, made trigrams slow): a GIN expression index
+over ``to_tsvector('simple', search_name)`` (nothing for a writer to maintain) and a term table
+``clients_contact_term`` kept by a trigger, as on SQLite. Each query word becomes the whole
+words it may stand for, found in the term table: its forms (pymorphy3), the words it begins,
+or, mistyped, the words one edit away; see `_pg_word_condition` for why whole words.
+
+Both databases rank a bounded candidate set with rapidfuzz.
 
 Lists
 -----
@@ -51,6 +64,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -60,13 +74,13 @@ from typing import Any, Generic, TypeVar
 
 import snowballstemmer
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Model, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from rapidfuzz import fuzz
 
 from .models import Company, Contact, ContactPoint
-from .validators import clean_phone, name_without_legal_form, normalise_name
+from .validators import clean_phone, normalise_name
 
 M = TypeVar("M", bound=Model)
 
@@ -110,6 +124,9 @@ FTS_TABLES = {
     "clients_company": ("clients_company_fts", "clients_company_term"),
     "clients_contact": ("clients_contact_fts", "clients_contact_term"),
 }
+# table -> FTS5 trigram index: any part of a company name ("строй" in «Технострой»). People are
+# searched by word: nobody looks for "ров" in «Петров», and namesakes make trigrams slow.
+TRIGRAM_TABLES = {"clients_company": "clients_company_tri"}
 
 
 # --- Understanding the query ----------------------------------------------------------------
@@ -129,11 +146,37 @@ def word_prefix(word: str) -> str:
     return prefix if len(prefix) >= 3 else word
 
 
-def name_prefixes(q: str) -> list[str]:
+def name_words(q: str) -> list[str]:
     words = _WORDS.findall(normalise_name(q))
     # "ООО" alone still means something (the user is typing); after a name it is noise.
-    words = [w for w in words if w not in _LEGAL_FORMS] or words
-    return [word_prefix(w) for w in words]
+    return [w for w in words if w not in _LEGAL_FORMS] or words
+
+
+def name_prefixes(q: str) -> list[str]:
+    return [word_prefix(w) for w in name_words(q)]
+
+
+@functools.cache
+def _morph() -> Any:
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer(lang="ru")
+
+
+def word_forms(word: str) -> list[str]:
+    """The word and its inflected forms that share its prefix: "иванову" → иванов, иванова,
+    ивановой... Names are stored as written (nominative), so any form typed finds them."""
+    forms = {word}
+    if _CYRILLIC.search(word):
+        prefix = word_prefix(word)
+        # A person is one: "иванов" read as "of the Ivans" (plural) would find every Иван.
+        for parse in _morph().parse(word)[:4]:
+            if "plur" in parse.tag:
+                continue
+            # Names are stored with е for ё (normalise_name); the dictionary writes ё.
+            lexeme = (f.word.replace("ё", "е") for f in parse.lexeme if "plur" not in f.tag)
+            forms.update(w for w in lexeme if w.startswith(prefix))
+    return sorted(forms)
 
 
 @dataclass(frozen=True)
@@ -220,13 +263,37 @@ def _fts_expression(groups: Sequence[Sequence[str]]) -> str:
     return " AND ".join(parts)
 
 
+def _infix_searchable(table: str, groups: Sequence[Sequence[str]]) -> bool:
+    """Can the trigram index answer this? It needs every prefix to be 3 letters or more."""
+    return table in TRIGRAM_TABLES and all(len(p) >= 3 for group in groups for p in group)
+
+
+def _trigram_expression(groups: Sequence[Sequence[str]]) -> str:
+    """FTS5 trigram query: every group must occur somewhere in the name, any of its strings."""
+    parts = []
+    for group in groups:
+        alternatives = " OR ".join(sorted({f'"{p}"' for p in group}))
+        parts.append(f"({alternatives})" if " OR " in alternatives else alternatives)
+    return " AND ".join(parts)
+
+
 def _name_match(table: str, groups: Sequence[Sequence[str]], limit: int | None = None) -> Q:
-    """Rows whose name has, for every group, a word starting with one of its prefixes.
+    """Rows whose name has, for every group, a word starting with one of its prefixes (or, for
+    companies, containing it anywhere: see TRIGRAM_TABLES; PostgreSQL's LIKE does the same).
 
     With `limit`, at most that many index hits are considered: the ranked search wants a
     candidate set, not every Ivanov in the country.
     """
     condition = Q()
+    if connection.vendor == "sqlite" and _infix_searchable(table, groups):
+        tri = TRIGRAM_TABLES[table]
+        sql = f"SELECT rowid FROM {tri} WHERE {tri} MATCH %s"  # noqa: S608 - fixed names
+        params_tri: list[Any] = [_trigram_expression(groups)]
+        if limit is not None:
+            sql += " LIMIT %s"
+            params_tri.append(limit)
+        # A trigram phrase is an exact substring match: nothing is left to check with LIKE.
+        return Q(id__in=RawSQL(sql, params_tri))  # noqa: S611 - bound params
     if connection.vendor == "sqlite":
         fts = FTS_TABLES[table][0]
         sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s"  # noqa: S608 - fixed names
@@ -246,12 +313,22 @@ def _name_match(table: str, groups: Sequence[Sequence[str]], limit: int | None =
 
 
 def _word_exists(table: str, prefix: str) -> bool:
-    """Does any indexed word start with `prefix`? One B-tree probe of the term table."""
+    """Does any indexed word start with `prefix` (or, where names are searched by any part,
+    contain it)? One B-tree probe of the term table, then one trigram lookup."""
     terms = FTS_TABLES[table][1]
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT 1 FROM {terms} WHERE term >= %s AND term < %s LIMIT 1",  # noqa: S608
             [prefix, prefix + "\uffff"],
+        )
+        if cursor.fetchone() is not None:
+            return True
+        if not _infix_searchable(table, [[prefix]]):
+            return False
+        tri = TRIGRAM_TABLES[table]
+        cursor.execute(
+            f"SELECT 1 FROM {tri} WHERE {tri} MATCH %s LIMIT 1",  # noqa: S608 - fixed names
+            [_trigram_expression([[prefix]])],
         )
         return cursor.fetchone() is not None
 
@@ -283,26 +360,176 @@ def corrections(table: str, prefix: str) -> list[str]:
     return found
 
 
+# PostgreSQL searches people by word, like SQLite: a GIN index over the words of
+# `search_name` (an expression index, so no writer maintains anything). The expression here and
+# in the index must be the same text, or the planner will not use the index.
+PG_WORD_TABLES = frozenset({"clients_contact"})
+_PG_WORDS = "to_tsvector('simple'::regconfig, search_name)"
+
+
+@dataclass(frozen=True)
+class _Term:
+    """One word of a query on PostgreSQL: any of `alternatives`, as whole words or prefixes."""
+
+    alternatives: tuple[str, ...]
+    prefix: bool = False
+
+
+def _pg_tsquery(terms: Sequence[_Term]) -> str:
+    """tsquery text: every term must match, any of its alternatives will do.
+
+    Alternatives are runs of word characters of `normalise_name` output: they never hold a
+    quote. One that is no indexed word costs one probe of the index's word tree and matches
+    nothing, which is what makes a few hundred typo alternatives affordable.
+    """
+    parts = []
+    for term in terms:
+        star = ":*" if term.prefix else ""
+        alternatives = " | ".join(f"'{a}'{star}" for a in sorted(set(term.alternatives)))
+        parts.append(f"({alternatives})")
+    return " & ".join(parts)
+
+
+def _pg_ids(table: str, terms: Sequence[_Term], limit: int | None) -> list[int]:
+    """Ids of the rows matching `terms`, at most `limit`, always through the word index.
+
+    The planner underrates to_tsvector() and, for a broad or long query, would rather scan the
+    table and compute it on each of 3M rows (seconds; a minute for a typo's few hundred
+    alternatives). Its choice is taken away for this one statement.
+    """
+    sql = (
+        f"SELECT id FROM {table} "  # noqa: S608 - fixed names
+        f"WHERE {_PG_WORDS} @@ to_tsquery('simple'::regconfig, %s)"
+    )
+    params: list[Any] = [_pg_tsquery(terms)]
+    if limit is not None:
+        sql += " LIMIT %s"
+        params.append(limit)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        try:
+            cursor.execute(sql, params)
+            return [row[0] for row in cursor.fetchall()]
+        finally:
+            # SET LOCAL outlives a savepoint: put it back for the rest of an outer transaction.
+            cursor.execute("SET LOCAL enable_seqscan = on")
+
+
+def _pg_word_exists(table: str, term: _Term) -> bool:
+    # Through the index too: left to itself, the planner scanned 3M rows for a word no one has.
+    return bool(_pg_ids(table, [term], 1))
+
+
+def _pg_match(table: str, terms: Sequence[_Term], limit: int | None) -> tuple[bool, Q]:
+    """(anything found?, the condition): the ids themselves when `limit` bounds them."""
+    if limit is not None:
+        ids = _pg_ids(table, terms, limit)
+        return bool(ids), Q(pk__in=ids)
+    # An export wants every match: one probe, then a subquery the planner joins as it likes.
+    sql = (
+        f"SELECT id FROM {table} "  # noqa: S608 - fixed names
+        f"WHERE {_PG_WORDS} @@ to_tsquery('simple'::regconfig, %s)"
+    )
+    condition = Q(id__in=RawSQL(sql, [_pg_tsquery(terms)]))  # noqa: S611 - bound parameters
+    return bool(_pg_ids(table, terms, 1)), condition
+
+
+def _pg_known_words(table: str, candidates: Sequence[str]) -> list[str]:
+    """Those of `candidates` that are whole words of some name (one probe of the term table)."""
+    terms = FTS_TABLES[table][1]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT term FROM {terms} WHERE term = ANY(%s)",  # noqa: S608 - fixed name
+            [list(candidates)],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _pg_words_starting(table: str, prefixes: Sequence[str], cap: int = 64) -> list[str] | None:
+    """Words of names starting with any of `prefixes`; None when there are more than `cap`."""
+    terms = FTS_TABLES[table][1]
+    found: set[str] = set()
+    with connection.cursor() as cursor:
+        for p in prefixes:
+            cursor.execute(
+                f"SELECT term FROM {terms} WHERE term >= %s AND term < %s LIMIT %s",  # noqa: S608
+                [p, p + "\uffff", cap + 1],
+            )
+            found.update(row[0] for row in cursor.fetchall())
+            if len(found) > cap:
+                return None
+    return sorted(found)
+
+
+def _pg_word_condition(table: str, words: list[str], limit: int | None) -> Q:
+    """People whose name has every word of the query, in any form, typed partly or mistyped.
+
+    The word index is asked for whole words only where it can be: a whole word is one list in
+    the index and PostgreSQL intersects lists by skipping through them, a few ms even for
+    "Иванов Иван" among 3M people, while a prefix ('ив':*) makes it merge the lists of every
+    word so starting (half a million entries, a second on a busy machine). So each query word
+    is first turned into the whole words it may stand for, from the term table: its forms
+    ("иванову" → иванов, иванова), the words it begins ("иванов ив" → ивакин, иван...), or,
+    mistyped, the words one edit away. A prefix goes to the index as such only when it begins
+    too many words to list.
+    """
+    terms: list[_Term] = []
+    for word in words:
+        prefix = word_prefix(word)
+        known = _pg_known_words(table, word_forms(word))
+        if known:
+            terms.append(_Term(tuple(known)))
+            continue
+        starting = _pg_words_starting(table, [prefix])
+        if starting is None:
+            terms.append(_Term((prefix,), prefix=True))
+            continue
+        if starting:
+            terms.append(_Term(tuple(starting)))
+            continue
+        if len(prefix) < MIN_TYPO_LEN:
+            return Q(pk__in=[])
+        # Mistyped: whole words one edit away, else words starting one edit away.
+        close = _pg_known_words(table, one_edit_variants(word))
+        if not close:
+            close = _pg_words_starting(table, corrections(table, prefix)) or []
+        if not close:
+            return Q(pk__in=[])
+        terms.append(_Term(tuple(close)))
+    return _pg_match(table, terms, limit)[1]
+
+
+def _pg_trigram_condition(
+    table: str, prefixes: list[str], limit: int | None, query_text: str = ""
+) -> Q:
+    """Companies on PostgreSQL: every prefix anywhere in the name (trigram LIKE); when nothing
+    matches, the query is read as a typo and matched by trigram word similarity."""
+    model: type[Company] | type[Contact] = Company if table == "clients_company" else Contact
+    exact = _name_match(table, [[p] for p in prefixes])
+    if model.objects.filter(exact).exists():
+        if limit is None:
+            return exact
+        return Q(pk__in=model.objects.filter(exact).order_by().values("pk")[:limit])
+    # Whole words, not stemmed prefixes: cutting the ending costs a typo its trigrams. (The
+    # term-table correction used on SQLite was tried here too: no faster, so not kept.)
+    words = name_words(query_text)[:6] or prefixes
+    sql = f"SELECT id FROM {table} WHERE %s <%% search_name"  # noqa: S608 - fixed name
+    params: list[Any] = [" ".join(words)]
+    if limit is not None:
+        sql += " LIMIT %s"
+        params.append(limit)
+    return Q(id__in=RawSQL(sql, params))  # noqa: S611 - bound parameters
+
+
 def _text_condition(table: str, query: Query, limit: int | None) -> Q:
     """Q for the name part of a query; a word that begins no indexed word is read as a typo."""
     if not query.prefixes:
         return Q(pk__in=[])
     prefixes = query.prefixes[:6]
+    if connection.vendor == "postgresql" and table in PG_WORD_TABLES:
+        return _pg_word_condition(table, name_words(query.text)[:6], limit)
     if connection.vendor != "sqlite":
-        model: type[Company] | type[Contact] = Company if table == "clients_company" else Contact
-        exact = _name_match(table, [[p] for p in prefixes])
-        if model.objects.filter(exact).exists():
-            if limit is None:
-                return exact
-            return Q(pk__in=model.objects.filter(exact).order_by().values("pk")[:limit])
-        sql = f"SELECT id FROM {table} WHERE %s <%% search_name"  # noqa: S608 - fixed name
-        # Whole words, not stemmed prefixes: cutting the ending costs a typo its trigrams.
-        words = name_without_legal_form(query.text).split()[:6] or prefixes
-        params: list[Any] = [" ".join(words)]
-        if limit is not None:
-            sql += " LIMIT %s"
-            params.append(limit)
-        return Q(id__in=RawSQL(sql, params))  # noqa: S611 - bound parameters
+        return _pg_trigram_condition(table, prefixes, limit, query.text)
     groups: list[list[str]] = []
     for p in prefixes:
         # Short words are too short to correct; the index alone says whether they match.
@@ -382,17 +609,32 @@ def contact_condition(q: str, *, limit: int | None = None) -> Q:
 # --- Ranked search (live search, API ?q=) ----------------------------------------------------
 
 
-def _ranked(qs: QuerySet[M], q: str, limit: int) -> list[M]:
-    """The best `limit` rows of a bounded candidate set, best first."""
+def _ranked(
+    base: QuerySet[M], condition: Q, q: str, limit: int, leading: Q | None = None
+) -> list[M]:
+    """The best `limit` rows of a bounded candidate set, best first.
+
+    `leading` names rows to consider whatever the index returns first: a person typed as
+    "Иванов Иван" is among ~1,600 such people, not among the 2,000 arbitrary hits of 60,000
+    Ivanovs that the word index returns first.
+    """
     text = " ".join(name_prefixes(q)) or normalise_name(q)
-    candidates = list(qs.order_by().values_list("pk", "search_name")[:CANDIDATES])
+    candidates: dict[int, str] = {}
+    if leading is not None:
+        candidates.update(
+            base.filter(leading).order_by().values_list("pk", "search_name")[:CANDIDATES]
+        )
+    candidates.update(
+        base.filter(condition).order_by().values_list("pk", "search_name")[:CANDIDATES]
+    )
 
     def score(row: tuple[int, str]) -> tuple[float, int]:
         # Shorter names first on a tie: «Ромашка» before «Ромашка-Строй-Инвест».
         return (-fuzz.WRatio(text, row[1]), len(row[1]))
 
-    best = [pk for pk, _name in sorted(candidates, key=score)[:limit]]
-    by_pk = {obj.pk: obj for obj in qs.filter(pk__in=best)}
+    best = [pk for pk, _name in sorted(candidates.items(), key=score)[:limit]]
+    # Fetched by id alone: repeating the condition would run the index query a second time.
+    by_pk = {obj.pk: obj for obj in base.filter(pk__in=best)}
     return [by_pk[pk] for pk in best if pk in by_pk]
 
 
@@ -404,15 +646,21 @@ def search_companies(q: str, *, limit: int = 20) -> list[Company]:
     """
     if not (q or "").strip():
         return []
-    qs = active_companies().filter(company_condition(q, limit=RANK_POOL))
-    return _ranked(qs, q, limit)
+    return _ranked(active_companies(), company_condition(q, limit=RANK_POOL), q, limit)
 
 
 def search_contacts(q: str, *, limit: int = 20) -> list[Contact]:
     if not (q or "").strip():
         return []
-    qs = active_contacts().filter(contact_condition(q, limit=RANK_POOL))
-    return _ranked(qs, q, limit)
+    query = parse_query(q)
+    leading = None
+    if not query.is_identifier and (typed := normalise_name(q)):
+        # People are written surname first: rows starting with exactly what was typed (a B-tree
+        # range on search_name) are the likeliest answer.
+        leading = _prefix_range("search_name", typed)
+    # PostgreSQL hands over the ids themselves, each a heap row read: no more than are ranked.
+    pool = 2 * CANDIDATES if connection.vendor == "postgresql" else RANK_POOL
+    return _ranked(active_contacts(), contact_condition(q, limit=pool), q, limit, leading=leading)
 
 
 # --- Filters for list pages and exports ------------------------------------------------------
@@ -617,6 +865,65 @@ _BTREE_INDEXES = {
 }
 
 
+# PostgreSQL: trigrams for company names (any part of a name, "строй" in «Технострой»), words
+# for people (tens of thousands of namesakes make trigram lookups of surnames slow).
+_PG_INDEXES = {
+    "clients_company_search_trgm": "clients_company USING gin (search_name gin_trgm_ops)",
+    "clients_contact_search_words": f"clients_contact USING gin (({_PG_WORDS}))",
+}
+# Replaced by the word index (migration 0003); dropped wherever it still exists.
+_PG_OBSOLETE_INDEXES = ("clients_contact_search_trgm",)
+# Every word of a name ever indexed, as on SQLite (FTS_TABLES), kept by a trigger: typos are
+# corrected against this small B-tree, not by asking the word index about hundreds of variants
+# (each lookup there weighs every candidate row against the whole query) or by trigram
+# similarity over a million names.
+_PG_NEW_WORDS = _PG_WORDS.replace("search_name", "NEW.search_name")
+
+
+def _pg_terms_ddl(table: str) -> list[str]:
+    terms = FTS_TABLES[table][1]
+    return [
+        f"CREATE TABLE IF NOT EXISTS {terms} (term text PRIMARY KEY)",
+        f"""
+CREATE OR REPLACE FUNCTION {table}_add_terms() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO {terms} (term)
+    SELECT word FROM unnest(tsvector_to_array({_PG_NEW_WORDS})) AS word
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$
+""",  # noqa: S608 - fixed names
+        f"DROP TRIGGER IF EXISTS {table}_search_terms ON {table}",
+        f"CREATE TRIGGER {table}_search_terms AFTER INSERT OR UPDATE OF search_name "
+        f"ON {table} FOR EACH ROW EXECUTE FUNCTION {table}_add_terms()",
+    ]
+
+
+def _pg_terms(cursor: Any, *, rebuild: bool) -> bool:
+    created = False
+    for table in PG_WORD_TABLES:
+        terms = FTS_TABLES[table][1]
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [terms])
+        missing = not cursor.fetchone()[0]
+        for statement in _pg_terms_ddl(table):
+            cursor.execute(statement)
+        if missing or rebuild:
+            cursor.execute(
+                f"INSERT INTO {terms} (term) SELECT DISTINCT word FROM {table}, "  # noqa: S608
+                f"unnest(tsvector_to_array({_PG_WORDS})) AS word ON CONFLICT DO NOTHING"
+            )
+        created = created or missing
+    return created
+
+
+def _pg_drop_terms(cursor: Any) -> None:
+    for table in PG_WORD_TABLES:
+        terms = FTS_TABLES[table][1]
+        cursor.execute(f"DROP TRIGGER IF EXISTS {table}_search_terms ON {table}")
+        cursor.execute(f"DROP FUNCTION IF EXISTS {table}_add_terms()")
+        cursor.execute(f"DROP TABLE IF EXISTS {terms}")
+
+
 def _split_words(column: str) -> str:
     """SQL turning a normalised name into a JSON array of its words, for json_each().
 
@@ -645,7 +952,19 @@ def _sqlite_ddl(table: str) -> list[str]:
         f"INSERT INTO {words}({words}, rowid, search_name) "  # noqa: S608
         "VALUES ('delete', old.id, old.search_name);"
     )
+    statements = []
+    if tri := TRIGRAM_TABLES.get(table):
+        add += f"INSERT INTO {tri}(rowid, search_name) VALUES (new.id, new.search_name);"  # noqa: S608
+        remove += (
+            f"INSERT INTO {tri}({tri}, rowid, search_name) "  # noqa: S608
+            "VALUES ('delete', old.id, old.search_name);"
+        )
+        statements.append(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {tri} USING fts5(search_name, {content}, "
+            "tokenize='trigram')"
+        )
     return [
+        *statements,
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {words} USING fts5(search_name, {content}, "
         f"tokenize='unicode61 remove_diacritics 0', prefix='{prefixes}')",
         # Every word ever indexed (never pruned: a stale word only costs a wasted probe).
@@ -658,9 +977,18 @@ def _sqlite_ddl(table: str) -> list[str]:
     ]
 
 
-def _sqlite_rebuild(cursor: Any) -> None:
-    for table, (words, terms) in FTS_TABLES.items():
-        cursor.execute(f"INSERT INTO {words}({words}) VALUES ('rebuild')")  # noqa: S608
+def _sqlite_indexes(table: str) -> set[str]:
+    triggers = {f"{table}_search_{s}" for s in ("ai", "ad", "au")}
+    tri = {TRIGRAM_TABLES[table]} if table in TRIGRAM_TABLES else set()
+    return {*FTS_TABLES[table], *tri, *triggers}
+
+
+def _sqlite_rebuild(cursor: Any, tables: Sequence[str]) -> None:
+    for table in tables:
+        words, terms = FTS_TABLES[table]
+        for index in (words, TRIGRAM_TABLES.get(table)):
+            if index:
+                cursor.execute(f"INSERT INTO {index}({index}) VALUES ('rebuild')")  # noqa: S608
         cursor.execute(
             f"INSERT OR IGNORE INTO {terms}(term) SELECT value "  # noqa: S608
             f"FROM {table}, {_split_words(f'{table}.search_name')} WHERE length(value) >= 3"
@@ -680,23 +1008,23 @@ def ensure_search_indexes(conn: Any = None, *, rebuild: bool = False) -> bool:
         if conn.vendor == "sqlite":
             cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
             existing = {row[0] for row in cursor.fetchall()}
-            for table in FTS_TABLES:
-                wanted = {*FTS_TABLES[table], *(f"{table}_search_{s}" for s in ("ai", "ad", "au"))}
-                if not wanted <= existing:
+            stale = [t for t in FTS_TABLES if rebuild or not _sqlite_indexes(t) <= existing]
+            for table in stale:
+                if not _sqlite_indexes(table) <= existing:
                     created = True
+                    # Triggers of an older layout may miss an index: replace them all.
+                    for suffix in ("ai", "ad", "au"):
+                        cursor.execute(f"DROP TRIGGER IF EXISTS {table}_search_{suffix}")
                     for statement in _sqlite_ddl(table):
                         cursor.execute(statement)
-            if created or rebuild:
-                _sqlite_rebuild(cursor)
+            _sqlite_rebuild(cursor, stale)
         elif conn.vendor == "postgresql":
             # Deferred foreign-key checks still pending in this transaction forbid CREATE INDEX.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-            for table in FTS_TABLES:
-                cursor.execute(
-                    f"CREATE INDEX IF NOT EXISTS {table}_search_trgm "
-                    f"ON {table} USING gin (search_name gin_trgm_ops)"
-                )
+            for name, target in _PG_INDEXES.items():
+                cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+            created = _pg_terms(cursor, rebuild=rebuild) or created
         for name, target in _BTREE_INDEXES.items():
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
     return created
@@ -711,11 +1039,13 @@ def drop_search_indexes(conn: Any = None) -> None:
             for table, indexes in FTS_TABLES.items():
                 for suffix in ("ai", "ad", "au"):
                     cursor.execute(f"DROP TRIGGER IF EXISTS {table}_search_{suffix}")
-                for name in indexes:
-                    cursor.execute(f"DROP TABLE IF EXISTS {name}")
+                for index in (*indexes, TRIGRAM_TABLES.get(table)):
+                    if index:
+                        cursor.execute(f"DROP TABLE IF EXISTS {index}")
         elif conn.vendor == "postgresql":
-            for table in FTS_TABLES:
-                cursor.execute(f"DROP INDEX IF EXISTS {table}_search_trgm")
+            for name in (*_PG_INDEXES, *_PG_OBSOLETE_INDEXES):
+                cursor.execute(f"DROP INDEX IF EXISTS {name}")
+            _pg_drop_terms(cursor)
 
 
 # --- Maintenance -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.shortcuts import get_object_or_404
 
+from . import search
 from .models import (
     Company,
     Consent,
@@ -22,6 +23,7 @@ from .models import (
     Contract,
     GroupRole,
     Interaction,
+    RevenueRecord,
     Todo,
 )
 
@@ -31,29 +33,14 @@ TIMELINE_PAGE = 20
 def company_list(
     *, q: str = "", status: str = "", account_manager_id: int | None = None
 ) -> QuerySet[Company]:
-    qs = Company.objects.filter(merged_into__isnull=True).select_related(
-        "industry", "region", "account_manager"
-    )
-    if status:
-        qs = qs.filter(status=status)
-    if account_manager_id:
-        qs = qs.filter(account_manager_id=account_manager_id)
-    if q:
-        q = q.strip()
-        if q.isdigit():
-            qs = qs.filter(inn__startswith=q)
-        else:
-            qs = qs.filter(search_name__contains=q.lower())
-    return qs
+    """Companies for other domains' pickers; `q` is understood as the search box understands it
+    (name in any form or part, typo, INN, phone, e-mail: see `clients.search`)."""
+    params = {"q": q, "status": status, "account_manager": str(account_manager_id or "")}
+    return search.filter_companies(params)
 
 
 def contact_list(*, company_id: int | None = None, q: str = "") -> QuerySet[Contact]:
-    qs = Contact.objects.filter(erased_at__isnull=True).select_related("company")
-    if company_id:
-        qs = qs.filter(company_id=company_id)
-    if q:
-        qs = qs.filter(search_name__contains=q.strip().lower())
-    return qs
+    return search.filter_contacts({"q": q, "company": str(company_id or "")})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,6 +146,15 @@ def company_contacts(company: Company) -> tuple[list[Contact], list[Contact]]:
 
 def company_contracts(company: Company) -> list[Contract]:
     return list(Contract.objects.filter(company=company).prefetch_related("offerings"))
+
+
+def company_revenue_records(company: Company) -> QuerySet[RevenueRecord]:
+    """The company's revenue records, newest first, with what a list shows of each."""
+    return (
+        RevenueRecord.objects.filter(company=company)
+        .select_related("offering", "contract")
+        .order_by("-date", "-id")
+    )
 
 
 def revenue_summary(company: Company, *, years: int = 3) -> RevenueSummary:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -201,3 +203,69 @@ def test_query_kinds_are_recognised() -> None:
     assert search.parse_query("+7 (916) 123-45-67").inn_prefix == ""
     assert search.parse_query("A@B.RU").email == "A@b.ru"
     assert search.parse_query("Ромашка").prefixes == ["ромашк"]
+
+
+def test_part_of_a_compound_company_name_finds_it(registry: dict[str, Company]) -> None:
+    company('ООО "ТехноСтрой"')
+    company("Стройинвест")
+    found = names(search.search_companies("строй"))
+    assert set(found) == {'ООО "ТехноСтрой"', "Стройинвест", "АО Ромашка-Строй-Инвест"}
+    # Word forms and typos work inside a name as well.
+    assert 'ООО "ТехноСтрой"' in names(search.search_companies("технострою"))
+    assert 'ООО "ТехноСтрой"' in names(search.search_companies("техностой"))
+    assert search.filter_companies({"q": "строй"}).count() == 3
+
+
+def test_part_of_a_double_barrelled_surname_finds_the_person(
+    registry: dict[str, Company],
+) -> None:
+    painter = contact(registry["romashka"], "Петров-Водкин", "Кузьма")
+    petrov = contact(registry["romashka"], "Петров", "Пётр")
+    assert set(search.search_contacts("петров")) == {painter, petrov}
+    assert search.search_contacts("водкин") == [painter]
+    assert search.search_contacts("водкина кузьму") == [painter]
+    assert search.search_contacts("водкни") == [painter]
+
+
+def test_people_are_found_by_word_not_by_any_letters(registry: dict[str, Company]) -> None:
+    # "ров" inside «Петров» is not what anyone looking for a person means.
+    contact(registry["romashka"], "Петров", "Пётр")
+    assert search.search_contacts("ров") == []
+
+
+def test_contact_typo_in_any_word_and_both_words(registry: dict[str, Company]) -> None:
+    ivanova = contact(registry["romashka"], "Иванова", "Мария")
+    contact(registry["vector"], "Смирнова", "Мария")
+    assert search.search_contacts("иванова марья") == [ivanova]
+    assert search.search_contacts("иваонва марья") == [ivanova]
+    assert search.search_contacts("мария иванова") == [ivanova]
+    assert search.filter_contacts({"q": "иваонва"}).get() == ivanova
+
+
+def test_contact_list_search_is_bounded_and_counted_in_few_queries(
+    registry: dict[str, Company], django_assert_max_num_queries: Any
+) -> None:
+    for n in range(30):
+        contact(registry["romashka"], "Кузнецов", f"Имя{n}")
+    contact(registry["vector"], "Иванов", "Иван")
+    qs = search.filter_contacts({"q": "кузнецов"}, search_limit=11)
+    with django_assert_max_num_queries(3):
+        page = search.keyset_page(qs, size=10)
+        total = search.capped_count(qs, cap=10)
+    assert len(page) == 10
+    assert total == 11
+
+
+def test_contact_words_follow_every_write_path(registry: dict[str, Company]) -> None:
+    # Typo correction reads the term table, which triggers keep on both databases: a name
+    # written by bulk_create or renamed by queryset.update() is found, even mistyped.
+    company_ = registry["romashka"]
+    Contact.objects.bulk_create(
+        [Contact(company=company_, last_name="Ляпунов", first_name="Ян", search_name="ляпунов ян")]
+    )
+    person = contact(company_, "Сидоров", "Олег")
+    Contact.objects.filter(pk=person.pk).update(search_name="чебышев олег")
+    assert [c.last_name for c in search.search_contacts("ляпнов")] == ["Ляпунов"]
+    assert search.search_contacts("чебышёва") == [person]
+    assert search.search_contacts("чебышов") == [person]
+    assert search.search_contacts("сидоров") == []
