@@ -20,6 +20,7 @@ from clientdesk.portal.models import PortalAccount
 # around it are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+pytest_plugins = ["clientdesk.core.tests.browser"]  # browser, open_page, shot
 
 
 @pytest.fixture(autouse=True)

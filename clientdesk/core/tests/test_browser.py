@@ -1,93 +1,20 @@
 """A real browser signs in as two roles and sees what each role may see.
 
-Screenshots go to /tmp/shots/ (outside the repository) for a human to look at.
+Screenshots go to /tmp/shots/ (outside the repository) for a human to look at. The `browser`
+and `open_page` fixtures live in clientdesk/core/tests/browser.py (a pytest plugin).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.urls import get_resolver
 
 from clientdesk.core.roles import Role
 
+from .browser import SHOTS, sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-# For a human to look at, deliberately outside the repository.
-SHOTS = Path(os.environ.get("CLIENTDESK_SHOTS_DIR", "/tmp/shots"))  # noqa: S108
-PASSWORD = "pw"  # the factories' password
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CLIENTDESK_REQUIRE_SERVICES") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        _unavailable(f"Chromium is not installed at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def open_page(browser, live_server) -> Iterator[Any]:
-    """A fresh browser context (no shared cookies) that records requests to other hosts."""
-    contexts: list[Any] = []
-    foreign: list[str] = []
-    # The first request imports every view of the URL conf (seconds on a busy machine): do it
-    # here, not inside the browser's page-load timeout.
-    get_resolver().url_patterns  # noqa: B018
-
-    def make() -> Any:
-        context = browser.new_context(
-            base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 800}
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.on(
-            "request",
-            lambda r: None if r.url.startswith(live_server.url) else foreign.append(r.url),
-        )
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert foreign == [], f"pages fetched from other hosts: {foreign}"
-
-
-def sign_in(page: Any, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url("**/home/")
 
 
 def menu_links(page: Any) -> list[str]:
