@@ -1,15 +1,23 @@
 """Import speed: our importer against django-import-export on the same files and models.
 
-    .venv/bin/python bench/import_companies.py [--size 100000] [--die-size 10000]
+    .venv/bin/python bench/import_companies.py [--size 100000] [--die-size 10000] [--repeat 2]
+    .venv/bin/python bench/import_companies.py --size 100000 --only-die   # the long one
 
 Generates companies.csv (N companies) and contacts.csv (3 contacts each) the way a 1C export
 looks (UTF-8 with BOM, ';', Russian titles, '1 234 567,89'), then imports them into a fresh
 SQLite database in a temporary directory, once with clientdesk's importer and once with a
 django-import-export ModelResource whose clean-up calls the same validators. Each importer runs
-in its own process so that its peak RSS is its own.
+in its own process so that its peak RSS is its own, with DEBUG off as in production (with DEBUG
+on, Django formats every query's SQL for connection.queries, which is not what a server does).
+
+Besides wall-clock time each run reports the CPU seconds of its process and the load average
+before it: on a shared machine wall-clock rates fall with the load, CPU time much less, so the
+CPU-time ratio is the steadier comparison. --repeat runs each importer that many times,
+alternating, and prints the ratio of every pair.
 
 django-import-export is not a dependency of clientdesk: on first run this script creates
-var/bench-venv with the project's requirements plus django-import-export and re-runs itself there.
+var/bench-venv with the project's requirements plus django-import-export and re-runs itself
+there (delete var/bench-venv to rebuild it; it is refreshed when requirements/base.txt changes).
 """
 
 from __future__ import annotations
@@ -139,7 +147,12 @@ def setup_django(var_dir: Path) -> None:
     var_dir.mkdir(parents=True, exist_ok=True)
     os.environ["CLIENTDESK_VAR_DIR"] = str(var_dir)
     os.environ["MEDIA_ROOT"] = str(var_dir / "media")
-    os.environ["DEBUG"] = "true"
+    # Production settings: DEBUG off needs a secret key and host names, none of which is used.
+    os.environ["DEBUG"] = "false"
+    os.environ["SECRET_KEY"] = "bench-" + "".join(
+        random.choices("abcdefghijklmnopqrstuvwxyz", k=60)
+    )
+    os.environ["ALLOWED_HOSTS"] = "localhost"
     os.environ["TASKS_BACKEND"] = "sync"
     os.environ.pop("DATABASE_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clientdesk.config.settings")
@@ -160,7 +173,7 @@ def run_ours(companies: Path, contacts: Path) -> dict[str, Any]:
     from clientdesk.clients.imports.readers import inspect
     from clientdesk.clients.models import Company, Contact, ImportJob
 
-    timings = {}
+    timings, cpu_timings = {}, {}
     for kind, path in (("companies", companies), ("contacts", contacts)):
         job = ImportJob(kind=kind, mode=ImportJob.Mode.ALL_OR_NOTHING, original_name=path.name)
         with path.open("rb") as fh:
@@ -168,14 +181,16 @@ def run_ours(companies: Path, contacts: Path) -> dict[str, Any]:
         job.mapping = guess_mapping(kind, inspect(Path(job.file.path)).headers)
         job.status = ImportJob.Status.QUEUED
         job.save()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         done = services.run_import_job(job.pk)
         timings[kind] = time.perf_counter() - start
+        cpu_timings[kind] = time.process_time() - cpu
         assert done is not None and done.status == ImportJob.Status.DONE, done and done.errors[:5]
     return {
         "companies": Company.objects.count(),
         "contacts": Contact.objects.count(),
         "seconds": timings,
+        "cpu_by_kind": cpu_timings,
     }
 
 
@@ -277,13 +292,13 @@ def run_die(companies: Path, contacts: Path) -> dict[str, Any]:
                 instance, requirement=contact_requirement
             )[0]
 
-    timings = {}
+    timings, cpu_timings = {}, {}
     errors = 0
     for name, resource_class, path in (
         ("companies", CompanyResource, companies),
         ("contacts", ContactResource, contacts),
     ):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         # tablib reads the whole file into memory: that is how django-import-export works.
         dataset = tablib.Dataset().load(
             path.read_text(encoding="utf-8-sig"), format="csv", delimiter=";"
@@ -294,11 +309,13 @@ def run_die(companies: Path, contacts: Path) -> dict[str, Any]:
                 dataset.append_col([""] * dataset.height, header=column)
         result = resource_class().import_data(dataset, dry_run=False, use_transactions=True)
         timings[name] = time.perf_counter() - start
+        cpu_timings[name] = time.process_time() - cpu
         errors += len(result.row_errors()) + len(result.invalid_rows) + len(result.base_errors)
     return {
         "companies": Company.objects.count(),
         "contacts": Contact.objects.count(),
         "seconds": timings,
+        "cpu_by_kind": cpu_timings,
         "errors": errors,
     }
 
@@ -306,12 +323,15 @@ def run_die(companies: Path, contacts: Path) -> dict[str, Any]:
 def child(which: str, companies: Path, contacts: Path) -> None:
     with tempfile.TemporaryDirectory(prefix=f"bench-{which}-") as tmp:
         setup_django(Path(tmp))
+        cpu = time.process_time()
         result = run_ours(companies, contacts) if which == "ours" else run_die(companies, contacts)
+        result["cpu_seconds"] = time.process_time() - cpu
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(result), flush=True)
 
 
 def spawn(which: str, companies: Path, contacts: Path) -> dict[str, Any]:
+    load = os.getloadavg()[0]
     out = subprocess.run(
         [sys.executable, __file__, "--child", which, str(companies), str(contacts)],
         check=False,
@@ -321,20 +341,29 @@ def spawn(which: str, companies: Path, contacts: Path) -> dict[str, Any]:
     if out.returncode != 0:
         sys.exit(f"The {which} importer failed:\n{out.stderr[-3000:]}")
     line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))
-    return dict(json.loads(line[len("RESULT ") :]))
+    result = dict(json.loads(line[len("RESULT ") :]))
+    result["load_before"] = load
+    result["load_after"] = os.getloadavg()[0]
+    return result
 
 
-def describe(name: str, r: dict[str, Any], size: int) -> float:
+def describe(name: str, r: dict[str, Any], size: int) -> tuple[float, float]:
+    """Prints one run; returns (rows per wall-clock second, rows per CPU second)."""
     total = sum(r["seconds"].values())
     rows = size * (1 + CONTACTS_PER_COMPANY)
     rate = rows / total
+    cpu_rate = rows / r["cpu_seconds"]
     print(
-        f"{name:<24} {size:>8} companies + {size * CONTACTS_PER_COMPANY:>8} contacts: "
-        f"{r['seconds']['companies']:7.1f} s + {r['seconds']['contacts']:7.1f} s = {total:7.1f} s, "
-        f"{rate:8.0f} rows/s, peak RSS {r['peak_rss_mb']:.0f} MB"
-        f" (in DB: {r['companies']} companies, {r['contacts']} contacts)"
+        f"{name:<22} {size:>7} companies + {size * CONTACTS_PER_COMPANY:>7} contacts: "
+        f"{r['seconds']['companies']:6.1f} s + {r['seconds']['contacts']:6.1f} s = {total:6.1f} s "
+        f"= {rate:6.0f} rows/s; CPU {r['cpu_by_kind']['companies']:5.1f} s + "
+        f"{r['cpu_by_kind']['contacts']:5.1f} s = {r['cpu_seconds']:6.1f} s = "
+        f"{cpu_rate:6.0f} rows/CPU-s; "
+        f"peak RSS {r['peak_rss_mb']:.0f} MB; load {r['load_before']:.1f}->{r['load_after']:.1f}"
+        f" (in DB: {r['companies']} companies, {r['contacts']} contacts)",
+        flush=True,
     )
-    return rate
+    return rate, cpu_rate
 
 
 def main() -> None:
@@ -348,7 +377,13 @@ def main() -> None:
         default=10_000,
         help="companies for django-import-export, which is far slower (default 10000; 0 = --size)",
     )
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each importer (default 1)")
     parser.add_argument("--skip-die", action="store_true", help="measure only our importer")
+    parser.add_argument(
+        "--only-die",
+        action="store_true",
+        help="measure only django-import-export, on the --size files (for long runs)",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -364,11 +399,16 @@ def main() -> None:
         print(
             f"Generated {args.size} companies and {args.size * CONTACTS_PER_COMPANY} contacts "
             f"in {time.perf_counter() - start:.1f} s "
-            f"({(companies.stat().st_size + contacts.stat().st_size) / 2**20:.0f} MB)"
+            f"({(companies.stat().st_size + contacts.stat().st_size) / 2**20:.0f} MB)",
+            flush=True,
         )
-        ours = spawn("ours", companies, contacts)
-        ours_rate = describe("clientdesk", ours, args.size)
+        if args.only_die:
+            for _ in range(args.repeat):
+                describe("django-import-export", spawn("die", companies, contacts), args.size)
+            return
         if args.skip_die:
+            for _ in range(args.repeat):
+                describe("clientdesk", spawn("ours", companies, contacts), args.size)
             return
         die_size = args.die_size or args.size
         die_companies = head(companies, die_size, directory) if die_size < args.size else companies
@@ -377,16 +417,24 @@ def main() -> None:
             if die_size < args.size
             else contacts
         )
-        die = spawn("die", die_companies, die_contacts)
-        die_rate = describe("django-import-export", die, die_size)
-        if die.get("errors"):
-            print(f"  django-import-export reported {die['errors']} row errors")
         if die_size < args.size:
-            # The same file into the same size of database, right after: a fair ratio even on
-            # a machine whose load varies.
-            ours_rate = describe("clientdesk", spawn("ours", die_companies, die_contacts), die_size)
-        ratio = ours_rate / die_rate
-        print(f"ratio on the same {die_size}-company files: ours is {ratio:.1f}x faster")
+            describe("clientdesk", spawn("ours", companies, contacts), args.size)
+        # The same file into the same size of database, one right after the other: a fair
+        # ratio even on a machine whose load varies.
+        for run in range(1, args.repeat + 1):
+            die = spawn("die", die_companies, die_contacts)
+            die_rate, die_cpu = describe("django-import-export", die, die_size)
+            if die.get("errors"):
+                print(f"  django-import-export reported {die['errors']} row errors")
+            ours_rate, ours_cpu = describe(
+                "clientdesk", spawn("ours", die_companies, die_contacts), die_size
+            )
+            print(
+                f"run {run}: on the same {die_size}-company files ours is "
+                f"{ours_rate / die_rate:.1f}x faster by wall clock, "
+                f"{ours_cpu / die_cpu:.1f}x by CPU time",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,6 +29,7 @@ from .models import (
     GroupRole,
     Interaction,
     Offering,
+    RevenueRecord,
 )
 from .services import CompanyInput, ContactInput, ContractInput, RevenueInput
 
@@ -348,8 +350,29 @@ class EraseForm(forms.Form):
     )
 
 
+def _decimal_initial(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
 class ContractForm(forms.Form):
     value = _decimal_field(gettext_lazy("Value"), gettext_lazy("For example 1 250 000,00."))
+
+    def __init__(self, *args: Any, instance: Contract | None = None, **kwargs: Any) -> None:
+        """With `instance`, the form edits that contract: its values are the initial ones, and
+        a service it has that is no longer offered stays selectable (else saving would drop
+        it without anyone asking)."""
+        self.instance = instance
+        if instance is not None and "initial" not in kwargs:
+            initial = forms.model_to_dict(instance, fields=_CONTRACT_FIELDS)
+            initial["value"] = _decimal_initial(instance.value)
+            kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
+        if instance is not None and instance.pk:
+            field = self.fields["offerings"]
+            assert isinstance(field, forms.ModelMultipleChoiceField)
+            field.queryset = Offering.objects.filter(
+                Q(is_active=True) | Q(contract=instance)
+            ).distinct()
 
     def clean_value(self) -> Any:
         return _clean_decimal(self.cleaned_data["value"])
@@ -410,11 +433,40 @@ class RevenueForm(forms.Form):
         label=gettext_lazy("Contract"), queryset=Contract.objects.none(), required=False
     )
 
-    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        company: Company,
+        instance: RevenueRecord | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """With `instance`, the form edits that record (its values are the initial ones)."""
+        self.instance = instance
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "date": instance.date,
+                "amount": _decimal_initial(instance.amount),
+                "currency": instance.currency,
+                # Blank when it only repeats a rouble amount: then it follows the amount.
+                "amount_base": _decimal_initial(
+                    None
+                    if instance.currency == "RUB" and instance.amount_base == instance.amount
+                    else instance.amount_base
+                ),
+                "cost": _decimal_initial(instance.cost),
+                "offering": instance.offering_id,
+                "contract": instance.contract_id,
+            }
         super().__init__(*args, **kwargs)
         contract_field = self.fields["contract"]
         assert isinstance(contract_field, forms.ModelChoiceField)
         contract_field.queryset = Contract.objects.filter(company=company)
+        if instance is not None and instance.offering_id:
+            offering_field = self.fields["offering"]
+            assert isinstance(offering_field, forms.ModelChoiceField)
+            offering_field.queryset = Offering.objects.filter(
+                Q(is_active=True) | Q(pk=instance.offering_id)
+            )
 
     def clean_amount(self) -> Any:
         value = _clean_decimal(self.cleaned_data["amount"])

@@ -748,13 +748,32 @@ class ContractInput:
     offerings: list[Offering] = field(default_factory=list)
 
 
-@transaction.atomic
-def contract_create(*, company: Company, data: ContractInput, by: User | None) -> Contract:
+CONTRACT_AUDIT_FIELDS = [
+    "number",
+    "title",
+    "signed_on",
+    "starts_on",
+    "ends_on",
+    "value",
+    "currency",
+    "status",
+]
+
+
+def _contract_checked(
+    *, company: Company, data: ContractInput, contract: Contract | None
+) -> tuple[str, str]:
+    """The clean number and currency, or ValidationError {field: [message]} for the form."""
     errors: ErrorDict = {}
     number = data.number.strip()
+    others = Contract.objects.filter(company=company, number=number)
+    if contract is not None:
+        others = others.exclude(pk=contract.pk)
     if not number:
         _add(errors, "number", _("Enter the contract number."))
-    elif Contract.objects.filter(company=company, number=number).exists():
+    elif len(number) > Contract._meta.get_field("number").max_length:  # type: ignore[operator]
+        _add(errors, "number", _("The contract number is longer than 64 characters."))
+    elif others.exists():
         _add(errors, "number", _("This company already has contract № %(n)s.") % {"n": number})
     if data.starts_on and data.ends_on and data.ends_on < data.starts_on:
         _add(errors, "ends_on", _("The contract cannot end before it starts."))
@@ -767,6 +786,18 @@ def contract_create(*, company: Company, data: ContractInput, by: User | None) -
         _add(errors, "status", _("Choose a status from the list."))
     if errors:
         raise ValidationError(errors)
+    return number, currency
+
+
+def _contract_audit(contract: Contract, offerings: list[int]) -> dict[str, Any]:
+    changes = audit.snapshot(contract, CONTRACT_AUDIT_FIELDS)
+    changes["offerings"] = sorted(offerings)
+    return changes
+
+
+@transaction.atomic
+def contract_create(*, company: Company, data: ContractInput, by: User | None) -> Contract:
+    number, currency = _contract_checked(company=company, data=data, contract=None)
     contract = Contract.objects.create(
         company=company,
         number=number,
@@ -779,10 +810,8 @@ def contract_create(*, company: Company, data: ContractInput, by: User | None) -
         status=data.status,
     )
     contract.offerings.set(data.offerings)
-    changes = audit.snapshot(
-        contract, ["number", "signed_on", "starts_on", "ends_on", "value", "currency", "status"]
-    )
-    changes["offerings"] = sorted(o.pk for o in data.offerings)
+    changes = _contract_audit(contract, [o.pk for o in data.offerings])
+    changes["contract"] = contract.pk
     audit.record(
         actor=by,
         action="clients.contract_created",
@@ -790,6 +819,55 @@ def contract_create(*, company: Company, data: ContractInput, by: User | None) -
         changes={k: [None, v] for k, v in changes.items() if v not in (None, "", [])},
     )
     return contract
+
+
+@transaction.atomic
+def contract_update(*, contract: Contract, data: ContractInput, by: User | None) -> Contract:
+    """Changes a contract; the audit row (on the company) lists each changed field."""
+    # Lock the row: two people saving the same contract must not interleave their diffs.
+    contract = Contract.objects.select_for_update().select_related("company").get(pk=contract.pk)
+    number, currency = _contract_checked(company=contract.company, data=data, contract=contract)
+    before = _contract_audit(contract, list(contract.offerings.values_list("pk", flat=True)))
+    contract.number = number
+    contract.title = data.title.strip()
+    contract.signed_on = data.signed_on
+    contract.starts_on = data.starts_on
+    contract.ends_on = data.ends_on
+    contract.value = data.value
+    contract.currency = currency
+    contract.status = data.status
+    contract.save()
+    contract.offerings.set(data.offerings)
+    changes = audit.diff(before, _contract_audit(contract, [o.pk for o in data.offerings]))
+    if changes:
+        audit.record(
+            actor=by,
+            action="clients.contract_updated",
+            target=contract.company,
+            changes={"contract": contract.pk, **changes},
+        )
+    return contract
+
+
+@transaction.atomic
+def contract_delete(*, contract: Contract, by: User | None) -> None:
+    """Deletes a contract. Its revenue records stay (they are the client's history) and lose
+    the link to it; the audit row keeps what the contract said and which records it lost."""
+    contract = Contract.objects.select_for_update().select_related("company").get(pk=contract.pk)
+    company = contract.company
+    linked = list(
+        RevenueRecord.objects.filter(contract=contract).order_by("pk").values_list("pk", flat=True)
+    )
+    changes = _contract_audit(contract, list(contract.offerings.values_list("pk", flat=True)))
+    changes = {k: [v, None] for k, v in changes.items() if v not in (None, "", [])}
+    pk = contract.pk
+    contract.delete()
+    audit.record(
+        actor=by,
+        action="clients.contract_deleted",
+        target=company,
+        changes={"contract": pk, "unlinked_revenue_records": linked, **changes},
+    )
 
 
 @dataclass
@@ -805,14 +883,28 @@ class RevenueInput:
     external_id: str = ""
 
 
-@transaction.atomic
-def revenue_record_create(
-    *, company: Company, data: RevenueInput, by: User | None
-) -> RevenueRecord:
+REVENUE_AUDIT_FIELDS = [
+    "date",
+    "amount",
+    "currency",
+    "amount_base",
+    "cost",
+    "offering_id",
+    "contract_id",
+    "external_id",
+]
+
+
+def _revenue_checked(
+    *, company: Company, data: RevenueInput, record: RevenueRecord | None
+) -> tuple[str, Decimal, str]:
+    """The clean currency, amount in roubles and external ID, or ValidationError."""
     errors: ErrorDict = {}
     currency = data.currency.strip().upper() or "RUB"
     amount_base = data.amount_base
-    if currency == "RUB":
+    if len(currency) != 3 or not currency.isalpha():
+        _add(errors, "currency", _("Enter a three-letter currency code, such as RUB or EUR."))
+    elif currency == "RUB":
         amount_base = data.amount if amount_base is None else amount_base
     elif amount_base is None:
         _add(errors, "amount_base", _("Enter the amount in roubles at the rate of the day."))
@@ -825,15 +917,28 @@ def revenue_record_create(
     if data.cost is not None and data.cost < 0:
         _add(errors, "cost", _("Cost cannot be negative."))
     external_id = data.external_id.strip()
-    if external_id and RevenueRecord.objects.filter(external_id=external_id).exists():
-        _add(
-            errors,
-            "external_id",
-            _("A revenue record with external ID %(v)s is already loaded.") % {"v": external_id},
-        )
+    if external_id:
+        taken = RevenueRecord.objects.filter(external_id=external_id)
+        if record is not None:
+            taken = taken.exclude(pk=record.pk)
+        if taken.exists():
+            _add(
+                errors,
+                "external_id",
+                _("A revenue record with external ID %(v)s is already loaded.")
+                % {"v": external_id},
+            )
     if errors:
         raise ValidationError(errors)
     assert amount_base is not None  # set above, or an error was raised
+    return currency, amount_base, external_id
+
+
+@transaction.atomic
+def revenue_record_create(
+    *, company: Company, data: RevenueInput, by: User | None
+) -> RevenueRecord:
+    currency, amount_base, external_id = _revenue_checked(company=company, data=data, record=None)
     record = RevenueRecord.objects.create(
         company=company,
         date=data.date,
@@ -858,6 +963,58 @@ def revenue_record_create(
         },
     )
     return record
+
+
+@transaction.atomic
+def revenue_record_update(
+    *, record: RevenueRecord, data: RevenueInput, by: User | None
+) -> RevenueRecord:
+    """Corrects a revenue record; the audit row (on the company) lists each changed field.
+    An external ID that is not given keeps the one the record has (the form does not show it:
+    it belongs to the accounting system that sent the record)."""
+    record = RevenueRecord.objects.select_for_update().select_related("company").get(pk=record.pk)
+    if not data.external_id:
+        data.external_id = record.external_id
+    currency, amount_base, external_id = _revenue_checked(
+        company=record.company, data=data, record=record
+    )
+    before = audit.snapshot(record, REVENUE_AUDIT_FIELDS)
+    record.date = data.date
+    record.amount = data.amount
+    record.currency = currency
+    record.amount_base = amount_base
+    record.cost = data.cost
+    record.offering = data.offering
+    record.contract = data.contract
+    record.external_id = external_id
+    record.save()
+    changes = audit.diff(before, audit.snapshot(record, REVENUE_AUDIT_FIELDS))
+    if changes:
+        audit.record(
+            actor=by,
+            action="clients.revenue_updated",
+            target=record.company,
+            changes={"revenue_record": record.pk, **changes},
+        )
+    return record
+
+
+@transaction.atomic
+def revenue_record_delete(*, record: RevenueRecord, by: User | None) -> None:
+    """Deletes a revenue record (a wrong entry); the audit row keeps what it said."""
+    record = RevenueRecord.objects.select_for_update().select_related("company").get(pk=record.pk)
+    company, pk = record.company, record.pk
+    before = audit.snapshot(record, REVENUE_AUDIT_FIELDS)
+    record.delete()
+    audit.record(
+        actor=by,
+        action="clients.revenue_deleted",
+        target=company,
+        changes={
+            "revenue_record": pk,
+            **{k: [v, None] for k, v in before.items() if v not in (None, "")},
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,11 +12,16 @@ size the backend takes stand in for executemany, which cannot return rows.
 from __future__ import annotations
 
 import copy
+import sqlite3
 from collections.abc import Callable, Sequence
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.base import ModelState
 from django.db.models.constants import OnConflict
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 
 Adapter = Callable[[Any], Any]
@@ -28,13 +33,30 @@ def _adapter(field: models.Field[Any, Any]) -> Adapter:
         digits, places = field.max_digits, field.decimal_places
         return lambda v: ops.adapt_decimalfield_value(v, digits, places)
     if isinstance(field, models.DateTimeField):
-        return ops.adapt_datetimefield_value
+        return _last_value_cached(ops.adapt_datetimefield_value)
     if isinstance(field, models.DateField):
         return ops.adapt_datefield_value
     plain = models.CharField | models.TextField | models.IntegerField | models.BooleanField
     if isinstance(field, plain | models.ForeignKey):
-        return lambda v: v
+        return _identity
     return lambda v: field.get_db_prep_save(v, connection)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _last_value_cached(adapt: Adapter) -> Adapter:
+    """The writers stamp every row of a batch with the same `now` object: converting it to the
+    database's text once, not once per row, saves a time-zone conversion per row and field."""
+    last: list[Any] = [object(), None]
+
+    def cached(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, adapt(value)
+        return last[1]
+
+    return cached
 
 
 def _columns(
@@ -49,15 +71,26 @@ def _columns(
 
 
 class Builder:
-    """Makes unsaved instances from {attname: value} the way Model.from_db does, positionally:
-    Model(**kwargs) looks up every field's default for every row."""
+    """Makes unsaved instances from {attname: value}.
+
+    Model(**kwargs) looks up every field's default for every row, and even Model(*args) sends
+    two signals and calls setattr per field: at 300,000 rows that is seconds. When the model
+    has no pre_init/post_init receivers and its fields are plain attributes (no file or other
+    descriptor that converts on assignment), the instance's __dict__ is filled directly, which
+    leaves it exactly as Model(*args) would."""
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model
         fields = model._meta.concrete_fields
         self.index = {f.attname: i for i, f in enumerate(fields)}
+        self.attnames = [f.attname for f in fields]
         self.defaults: list[Any] = [None if f.primary_key else f.get_default() for f in fields]
         self.mutable = [i for i, v in enumerate(self.defaults) if isinstance(v, list | dict)]
+        self.direct = (
+            not pre_init.has_listeners(model)
+            and not post_init.has_listeners(model)
+            and all(_plain_attribute(model, f) for f in fields)
+        )
 
     def __call__(self, values: dict[str, Any]) -> Any:
         args = list(self.defaults)
@@ -66,7 +99,28 @@ class Builder:
         index = self.index
         for name, value in values.items():
             args[index[name]] = value
-        return self.model(*args)
+        if not self.direct:
+            return self.model(*args)
+        obj = self.model.__new__(self.model)
+        obj._state = ModelState()
+        obj.__dict__.update(zip(self.attnames, args, strict=True))
+        return obj
+
+
+def _plain_attribute(model: type[models.Model], field: models.Field[Any, Any]) -> bool:
+    """True when setattr(obj, attname, v) just stores v in obj.__dict__ for a new object:
+    no descriptor, Django's DeferredAttribute (read-only), or a foreign key's id attribute
+    (whose setter only forgets a cached related object, which a new object has not)."""
+    descriptor = None
+    for klass in model.__mro__:
+        if field.attname in klass.__dict__:
+            descriptor = klass.__dict__[field.attname]
+            break
+    if descriptor is None:
+        return True
+    return type(descriptor) is DeferredAttribute or (
+        isinstance(field, models.ForeignKey) and isinstance(descriptor, DeferredAttribute)
+    )
 
 
 def _column(field: models.Field[Any, Any]) -> str:
@@ -83,9 +137,27 @@ def _prepare_insert(
         for f in fields:
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 setattr(obj, f.attname, now)
-    adapters = [(f.attname, _adapter(f)) for f in fields]
-    rows = [[adapt(getattr(obj, name)) for name, adapt in adapters] for obj in objects]
-    return fields, rows
+    return fields, _rows(fields, objects)
+
+
+def _rows(
+    fields: Sequence[models.Field[Any, Any]], objects: Sequence[models.Model]
+) -> list[list[Any]]:
+    """The objects' values of `fields`, adapted for the database. Most adapters pass the value
+    through: the values are read with one attrgetter call per object (in C), and only the
+    fields whose adapter converts (dates, decimals) are adapted one by one."""
+    adapters = [_adapter(f) for f in fields]
+    converted = [(i, a) for i, a in enumerate(adapters) if a is not _identity]
+    get = attrgetter(*(f.attname for f in fields))
+    single = len(fields) == 1  # attrgetter of one name returns the value, not a tuple
+    rows = []
+    for obj in objects:
+        values = get(obj)
+        row = [values] if single else list(values)
+        for i, adapt in converted:
+            row[i] = adapt(row[i])
+        rows.append(row)
+    return rows
 
 
 def _insert_sql(model: type[models.Model], fields: Sequence[models.Field[Any, Any]]) -> str:
@@ -124,11 +196,18 @@ def insert_values(
     fields = _columns(model, None)
     named = [f for f in fields if f.attname in names]
     assert len(named) == len(names), "every name must be a concrete field"
-    positions = [list(names).index(f.attname) if f.attname in names else -1 for f in fields]
-    defaults = [f.get_db_prep_save(f.get_default(), connection) for f in fields]
-    full = [
-        [row[i] if i >= 0 else d for i, d in zip(positions, defaults, strict=True)] for row in rows
-    ]
+    # Each row, followed by the defaults of the fields not named, is picked into column order
+    # by one itemgetter call (in C).
+    names = list(names)
+    unnamed = [f for f in fields if f.attname not in names]
+    tail = tuple(f.get_db_prep_save(f.get_default(), connection) for f in unnamed)
+    index = {name: i for i, name in enumerate(names)}
+    index.update({f.attname: len(names) + i for i, f in enumerate(unnamed)})
+    pick = itemgetter(*(index[f.attname] for f in fields))
+    if len(fields) == 1:
+        full: list[Any] = [(pick((*row, *tail)),) for row in rows]
+    else:
+        full = [pick((*row, *tail)) for row in rows]
     _insert_rows(model, fields, full, ignore_conflicts=ignore_conflicts)
 
 
@@ -152,6 +231,24 @@ def _insert_rows(
         cursor.executemany(sql, rows)
 
 
+MAX_ROWS_PER_STATEMENT = 2000
+
+
+def max_params() -> int:
+    """Parameters one statement may carry. Django assumes SQLite's old compile-time default of
+    999, which makes a multi-row INSERT of 24 columns carry 41 rows; the SQLite library in use
+    says its real limit (32,766 since 3.32, often 250,000). PostgreSQL takes at most 65,535."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        raw = connection.connection
+        if raw is not None and hasattr(raw, "getlimit"):
+            return int(raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+        return int(connection.features.max_query_params or 999)
+    if connection.vendor == "postgresql":
+        return 65535
+    return int(connection.features.max_query_params or 999)
+
+
 def insert_returning_pks(model: type[models.Model], objects: Sequence[models.Model]) -> None:
     """INSERTs the objects and sets their primary keys, from multi-row INSERT ... RETURNING
     statements (executemany cannot return rows). Like bulk_create, relies on the rows coming
@@ -164,8 +261,7 @@ def insert_returning_pks(model: type[models.Model], objects: Sequence[models.Mod
     fields, rows = _prepare_insert(model, objects)
     pk = model._meta.pk
     assert pk is not None
-    # PostgreSQL reports no limit of its own, but a statement takes at most 65535 parameters.
-    size = max(min(connection.ops.bulk_batch_size(fields, objects), 65535 // len(fields)), 1)
+    size = max(min(max_params() // len(fields), MAX_ROWS_PER_STATEMENT), 1)
     # Every backend that can return rows from a bulk insert defines it; the stubs do not.
     returning, _params = connection.ops.return_insert_columns([pk])  # type: ignore[attr-defined]
     one = "({})".format(", ".join(["%s"] * len(fields)))
@@ -198,7 +294,6 @@ def update(
         ", ".join(f"{qn(_column(f))} = %s" for f in fields),
         qn(_column(pk)),
     )
-    adapters = [(f.attname, _adapter(f)) for f in fields]
-    rows = [[*(adapt(getattr(obj, name)) for name, adapt in adapters), obj.pk] for obj in objects]
+    rows = [[*row, obj.pk] for row, obj in zip(_rows(fields, objects), objects, strict=True)]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)

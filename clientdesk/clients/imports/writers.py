@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -95,11 +95,32 @@ class Pending(Generic[M]):
         return False
 
 
-def _percent(obj: models.Model, requirement: quality.Requirement | None) -> int:
-    # missing_fields, not company_completeness: the latter also translates the labels of the
-    # missing fields, which costs more than the rest of the row.
-    assert requirement is not None
-    return quality.missing_fields(obj, requirement)[0]
+class Completeness:
+    """quality.missing_fields(obj, requirement)[0] for one model, with the fields looked up
+    once per import instead of once per row and field: the same filled-or-not rule (None and
+    blank text are missing), the same weights and rounding."""
+
+    def __init__(self, model: type[models.Model], requirement: quality.Requirement) -> None:
+        self.items = [
+            (model._meta.get_field(name).attname, weight)  # type: ignore[union-attr]
+            for name, weight in requirement.weights
+        ]
+        self.total = requirement.total
+
+    def __call__(self, obj: models.Model) -> int:
+        if not self.total:
+            return 100
+        lacking = 0
+        for attname, weight in self.items:
+            value = getattr(obj, attname)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                lacking += weight
+        return round(100 * (self.total - lacking) / self.total)
+
+
+def _percent(obj: models.Model, completeness: Completeness | None) -> int:
+    assert completeness is not None  # set by prepare()
+    return completeness(obj)
 
 
 class Writer(ABC, Generic[M]):
@@ -209,7 +230,7 @@ class CompanyWriter(Writer[Company]):
     def __init__(self, parser: RowParser) -> None:
         super().__init__(parser)
         self.refs = References()
-        self.requirement: quality.Requirement | None = None
+        self.completeness: Completeness | None = None
         self.sized = bool({"employees", "annual_revenue"} & parser.mapped)
         if self.sized:
             self.update_fields.append("size_band")
@@ -222,7 +243,7 @@ class CompanyWriter(Writer[Company]):
 
     def prepare(self) -> None:
         # Read the registry settings once, not once per row.
-        self.requirement = quality.company_requirement()
+        self.completeness = Completeness(Company, quality.company_requirement())
         if "industry" in self.parser.mapped:
             self.refs.load_industries()
         if "region" in self.parser.mapped:
@@ -301,7 +322,7 @@ class CompanyWriter(Writer[Company]):
         company.search_name = normalise_name(company.legal_name)
         if self.sized:
             company.size_band = size_band_for(company.employees, company.annual_revenue)
-        company.completeness = _percent(company, self.requirement)
+        company.completeness = _percent(company, self.completeness)
         company.updated_at = now
 
     def _find(
@@ -434,7 +455,7 @@ class ContactWriter(Writer[Contact]):
 
     def __init__(self, parser: RowParser) -> None:
         super().__init__(parser)
-        self.requirement: quality.Requirement | None = None
+        self.completeness: Completeness | None = None
         if "full_name" in parser.mapped:
             self.update_fields = sorted(
                 set(self.update_fields) | {"last_name", "first_name", "patronymic"}
@@ -445,7 +466,7 @@ class ContactWriter(Writer[Contact]):
         ]
 
     def prepare(self) -> None:
-        self.requirement = quality.contact_requirement()
+        self.completeness = Completeness(Contact, quality.contact_requirement())
 
     def apply(self, rows: list[ParsedRow], *, write: bool) -> BatchResult:
         companies = resolve_companies(self.parser, rows)
@@ -491,7 +512,7 @@ class ContactWriter(Writer[Contact]):
         # The contact points need the new primary keys.
         bulk.insert_returning_pks(Contact, pending.creates)
         self._write([], updates, self.update_fields)
-        sync_points(touched, self.point_kinds)
+        sync_points(touched, self.point_kinds, new={c.pk for c in pending.creates})
 
     @staticmethod
     def _remember(keys: dict[Hashable, Contact], c: Contact) -> None:
@@ -521,7 +542,7 @@ class ContactWriter(Writer[Contact]):
 
     def _finish(self, contact: Contact, values: dict[str, Any], now: datetime) -> None:
         contact.search_name = values["search_name"]
-        contact.completeness = _percent(contact, self.requirement)
+        contact.completeness = _percent(contact, self.completeness)
         contact.updated_at = now
 
 
@@ -531,14 +552,17 @@ def _point_value(contact: Contact, kind: str) -> str:
     return contact.phone
 
 
-def sync_points(contacts: Sequence[Contact], kinds: Sequence[str]) -> None:
+def sync_points(
+    contacts: Sequence[Contact], kinds: Sequence[str], *, new: Collection[int] = ()
+) -> None:
     """Mirrors the contacts' phone and e-mail into ContactPoint as services._sync_points does
     for a form that leaves the other phones and e-mails alone: the field's value becomes the
     primary point, the previous primary point of that kind is replaced, the further
     (non-primary) points stay. An empty field leaves the points of its kind alone, as an empty
-    cell leaves the field. One query reads the batch's points, a few write the difference."""
+    cell leaves the field. One query reads the batch's points, a few write the difference;
+    contacts in `new` were inserted by this batch and have no points to read."""
     existing: dict[tuple[int, str], list[tuple[int, str, bool]]] = defaultdict(list)
-    ids = [c.pk for c in contacts]
+    ids = [c.pk for c in contacts if c.pk not in new]
     if ids:
         for pk, contact_id, kind, value, is_primary in ContactPoint.objects.filter(
             contact_id__in=ids, kind__in=kinds
@@ -552,7 +576,11 @@ def sync_points(contacts: Sequence[Contact], kinds: Sequence[str]) -> None:
             main = _point_value(contact, kind)
             if not main:
                 continue
-            points = existing.get((contact.pk, kind), [])
+            points = existing.get((contact.pk, kind))
+            if not points:
+                # The usual case on a first import: nothing to compare with.
+                creates.append((contact.pk, kind, main, True))
+                continue
             promote += [pk for pk, value, primary in points if value == main and not primary]
             remove += [pk for pk, value, primary in points if value != main and primary]
             if all(value != main for _pk, value, _primary in points):

@@ -573,3 +573,74 @@ def test_country_names_and_bare_websites_are_accepted(do_import: Any) -> None:
     alpha = Company.objects.get(inn=INN1)
     assert (alpha.country, alpha.website) == ("RU", "https://alfa.ru")
     assert {e["column"] for e in job.errors} == {"Страна", "Сайт"}
+
+
+# --- large imports on SQLite rebuild the search indexes once instead of row by row ---------------
+def _search_triggers() -> set[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        return {row[0] for row in cursor.fetchall() if "_search_" in row[0]}
+
+
+@pytest.mark.django_db
+def test_large_import_rebuilds_search_and_finds_every_company(
+    do_import: Any, monkeypatch: Any
+) -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the rebuild is SQLite only")
+    triggers = _search_triggers()
+    assert triggers
+    monkeypatch.setattr(runner, "REBUILD_SEARCH_FROM_ROWS", 1)
+    calls: list[str] = []
+    drop = search.drop_search_indexes
+
+    def counted_drop() -> None:
+        calls.append("drop")
+        drop()
+
+    monkeypatch.setattr(search, "drop_search_indexes", counted_drop)
+    job = do_import(csv_bytes(company_rows(RU_HEADER)))
+    assert job.status == ImportJob.Status.DONE and calls == ["drop"]
+    assert _search_triggers() == triggers
+    assert list(search.filter_companies({"q": "ромашка"})) == [Company.objects.get(inn=INN1)]
+    # The triggers are back: a company added afterwards is found as well.
+    CompanyFactory.create(legal_name='ООО "Незабудка"', search_name='ооо "незабудка"')
+    assert search.filter_companies({"q": "незабудка"}).count() == 1
+
+
+@pytest.mark.django_db
+def test_failed_large_import_leaves_the_search_indexes_as_they_were(
+    do_import: Any, monkeypatch: Any
+) -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the rebuild is SQLite only")
+    CompanyFactory.create(legal_name='ООО "Лютик"', search_name='ооо "лютик"')
+    triggers = _search_triggers()
+    monkeypatch.setattr(runner, "REBUILD_SEARCH_FROM_ROWS", 1)
+    rows = company_rows(RU_HEADER)
+    rows[-1][1] = "1234567890"  # a wrong check digit: the whole import is undone
+    job = do_import(csv_bytes(rows))
+    assert job.status == ImportJob.Status.FAILED
+    assert _search_triggers() == triggers
+    assert search.filter_companies({"q": "лютик"}).count() == 1
+    assert not search.filter_companies({"q": "ромашка"}).exists()
+
+
+@pytest.mark.django_db
+def test_small_or_valid_only_imports_keep_the_triggers(do_import: Any, monkeypatch: Any) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(search, "drop_search_indexes", lambda: calls.append("drop"))
+    do_import(csv_bytes(company_rows(RU_HEADER)))  # 2 rows: under the threshold
+    monkeypatch.setattr(runner, "REBUILD_SEARCH_FROM_ROWS", 1)
+    do_import(csv_bytes(company_rows(RU_HEADER)), mode=VALID)
+    # Contacts: their triggers cost about what a rebuild does.
+    rows = [["ИНН компании", "ФИО"], [INN1, "Иванов Иван"], [INN2, "Петрова Анна"]]
+    job = do_import(csv_bytes(rows), kind=ImportJob.Kind.CONTACTS)
+    assert job.status == ImportJob.Status.DONE and job.created == 2
+    assert calls == []
