@@ -384,3 +384,16 @@ def test_todo_done_via_htmx(make_staff, login_as) -> None:
         .status_code
         == 403
     )
+
+
+@pytest.mark.django_db
+def test_company_card_links_to_portal_access_only_for_those_who_manage_it(
+    make_staff, login_as
+) -> None:
+    company = CompanyFactory()
+    link = reverse("portal:staff_company", args=[company.pk])
+    url = reverse("clients:company_detail", args=[company.pk])
+    kam_page = login_as(make_staff(Role.ACCOUNT_MANAGER)).get(url).content.decode()
+    assert link in kam_page
+    analyst_page = login_as(make_staff(Role.ANALYST)).get(url).content.decode()
+    assert link not in analyst_page

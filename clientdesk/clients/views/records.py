@@ -105,6 +105,7 @@ def company_card(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": can_edit,
         "can_view_segments": has_perm(request.user, Perm.SEGMENTS_VIEW),
         "can_work_requests": has_perm(request.user, Perm.REQUESTS_WORK),
+        "can_manage_portal": has_perm(request.user, Perm.PORTAL_INVITE),
         "consents_loaded": True,
         "today": timezone.localdate(),
         "interaction_form": forms.InteractionForm(company=company) if can_edit else None,
