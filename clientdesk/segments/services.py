@@ -1,10 +1,12 @@
 """Writes of the segments domain: the recompute, its alerts, settings, cell policies, rules.
 
-The recompute reads revenue already grouped by company and month in SQL (one row per company
-and month, never one per record), so its memory is bounded by companies × months. It writes the
-snapshot with plain `executemany` in batches outside one big transaction, so that its progress
-is visible while it runs; rows of a run that is not "done" are never read, and a failed run
-deletes its rows. A run is claimed atomically: running it twice does the work once.
+The recompute reads revenue as one row per company and month, never one per record (PostgreSQL
+groups in SQL and sends the rows with COPY, see pg_loader; a SQLite file is scanned by worker
+processes that spill records to disk by company bucket, see sqlite_loader), so its memory is
+bounded by companies × months. It writes the snapshot in batches outside one big transaction
+(COPY on PostgreSQL, the ADBC driver on a SQLite file, executemany otherwise), so that its
+progress is visible while it runs; rows of a run that is not "done" are never read, and a failed
+run deletes its rows. A run is claimed atomically: running it twice does the work once.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from clientdesk.clients.models import Todo
 from clientdesk.core import audit
 
 from . import calculations as calc
+from . import pg_loader, sqlite_loader
 from . import rules as rule_engine
-from . import sqlite_loader
 from .models import (
     CellPolicy,
     Cluster,
@@ -102,6 +104,10 @@ def _epoch_days(expr: str) -> str:
 
 
 def _fetch(sql: str, params: list[Any], schema: dict[str, Any]) -> pl.DataFrame:
+    if connection.vendor == "postgresql":
+        # COPY to CSV parsed by polars: a million tuples through a cursor cost seconds.
+        connection.ensure_connection()
+        return pg_loader.read_frame(connection.connection, sql, params, schema)
     chunks = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -116,19 +122,34 @@ def _days_to_date(frame: pl.DataFrame, *cols: str) -> pl.DataFrame:
     return frame.with_columns(pl.col(c).cast(pl.Int32).cast(pl.Date) for c in cols)
 
 
-def load_monthly(*, period_end: dt.date, months: int) -> pl.DataFrame:
-    """Revenue by company and month over `months` months up to `period_end` (MONTHLY_SCHEMA)."""
-    start = calc.month_start(calc.month_index(period_end) - months + 1)
+def _sqlite_file() -> str | None:
+    """The path of the SQLite file when it may be read and written by other connections: a
+    file database and nothing uncommitted in ours (tests run inside a transaction)."""
     path = str(connection.settings_dict["NAME"])
     if _is_sqlite() and not connection.in_atomic_block and "memory" not in path:
-        # A file database and nothing uncommitted: read it directly, in parallel (see
+        return path
+    return None
+
+
+def load_monthly(
+    *, period_end: dt.date, months: int, on_progress: Callable[[float], None] | None = None
+) -> pl.DataFrame:
+    """Revenue by company and month over `months` months up to `period_end` (MONTHLY_SCHEMA)."""
+    start = calc.month_start(calc.month_index(period_end) - months + 1)
+    path = _sqlite_file()
+    if path is not None:
+        # Read the file directly, in parallel, spilling records to disk by company (see
         # sqlite_loader for the measurements behind this).
         with connection.cursor() as cursor:
             cursor.execute("SELECT MAX(id) - MIN(id) FROM clients_revenuerecord")
             span = cursor.fetchone()[0] or 0
         workers = min(2, os.cpu_count() or 1) if span > 4_000_000 else 1
         return sqlite_loader.load_monthly(
-            path, start=start.isoformat(), end=period_end.isoformat(), workers=workers
+            path,
+            start=start.isoformat(),
+            end=period_end.isoformat(),
+            workers=workers,
+            on_progress=on_progress,
         ).select(pl.col(name).cast(dtype) for name, dtype in calc.MONTHLY_SCHEMA.items())
     if _is_sqlite():
         month = (
@@ -140,12 +161,14 @@ def load_monthly(*, period_end: dt.date, months: int) -> pl.DataFrame:
             " + CAST(EXTRACT(MONTH FROM date) AS INTEGER) - 1)"
         )
     real = "DOUBLE PRECISION"
+    # Sums in floating point, as the SQLite path and the independent checks do: on PostgreSQL,
+    # numeric sums made the GROUP BY of 20M records take 92 s instead of 47 s (2 cores, load 3).
     sql = f"""
         SELECT company_id, {month} AS month,
-          CAST(SUM(amount_base) AS {real}),
-          CAST(SUM(CASE WHEN cost IS NOT NULL THEN amount_base - cost ELSE 0 END) AS {real}),
-          CAST(SUM(CASE WHEN cost IS NOT NULL THEN amount_base - cost ELSE amount_base END)
-               AS {real}),
+          SUM(CAST(amount_base AS {real})),
+          SUM(CASE WHEN cost IS NOT NULL THEN CAST(amount_base - cost AS {real}) ELSE 0 END),
+          SUM(CASE WHEN cost IS NOT NULL THEN CAST(amount_base - cost AS {real})
+                   ELSE CAST(amount_base AS {real}) END),
           SUM(CASE WHEN cost IS NOT NULL THEN 1 ELSE 0 END),
           SUM(CASE WHEN amount_base > 0 THEN 1 ELSE 0 END),
           COUNT(*),
@@ -155,7 +178,19 @@ def load_monthly(*, period_end: dt.date, months: int) -> pl.DataFrame:
         GROUP BY company_id, {month}
     """  # noqa: S608 - only our own SQL fragments are formatted in
     schema = dict(calc.MONTHLY_SCHEMA) | {"last_purchase": pl.Int32}
-    return _days_to_date(_fetch(sql, [start, period_end], schema), "last_purchase")
+    if connection.vendor != "postgresql":
+        return _days_to_date(_fetch(sql, [start, period_end], schema), "last_purchase")
+    # The hash table of 5M groups spilled to disk with the default 4 MB of work memory.
+    with connection.cursor() as cursor:
+        cursor.execute("SET work_mem = '256MB'")
+    try:
+        frame = _fetch(sql, [start, period_end], schema)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET work_mem")
+    if on_progress is not None:
+        on_progress(1.0)
+    return _days_to_date(frame, "last_purchase")
 
 
 def load_history(*, before: dt.date) -> pl.DataFrame:
@@ -296,9 +331,15 @@ def _execute(run: SegmentRun) -> None:
     s = SegmentationSettings.load()
     p = params_from_settings(s, run.period_end)
     months = max(s.history_months, s.period_months, 2 * s.trend_months)
-    monthly = load_monthly(period_end=run.period_end, months=months)
+    monthly = load_monthly(
+        period_end=run.period_end,
+        months=months,
+        on_progress=lambda share: _progress(run, 1 + int(23 * share), _("Loading revenue")),
+    )
+    timings["load_monthly"] = time.perf_counter() - t0
+    t = time.perf_counter()
     history = load_history(before=calc.month_start(calc.month_index(run.period_end) - months + 1))
-    timings["load_revenue"] = time.perf_counter() - t0
+    timings["load_history"] = time.perf_counter() - t
     _progress(run, 25, _("Loading companies"))
     t = time.perf_counter()
     companies = load_companies()
@@ -432,9 +473,13 @@ def _reasons_expr(frame: pl.DataFrame) -> pl.Expr:
 def write_snapshot(
     run: SegmentRun, frame: pl.DataFrame, *, on_batch: Callable[[float], None] | None = None
 ) -> int:
-    """Inserts one row per company with executemany, BATCH rows at a time."""
+    """Inserts one row per company, in batches so that the run's progress moves.
+
+    PostgreSQL: COPY. A SQLite file with the ADBC driver: the driver binds Arrow columns to one
+    prepared INSERT (no Python tuple per row). Otherwise (tests, in-memory databases):
+    executemany, BATCH rows at a time."""
     data = frame.select(
-        pl.lit(run.pk).alias("run_id"),
+        pl.lit(run.pk, dtype=pl.Int64).alias("run_id"),
         "company_id",
         pl.col("revenue").round(2),
         pl.col("margin").round(2),
@@ -457,11 +502,22 @@ def write_snapshot(
         pl.col("value_expected").round(2),
     )
     table = CompanySegment._meta.db_table
+    total = data.height
+
+    def progress(done: int) -> None:
+        if on_batch is not None:
+            on_batch(done / max(total, 1))
+
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        return pg_loader.write_frame(connection.connection, table, data, on_batch=progress)
+    path = _sqlite_file()
+    if path is not None and sqlite_loader.can_append():
+        return sqlite_loader.append(path, table, data, on_batch=progress)
     sql = (
         f"INSERT INTO {table} ({', '.join(COLUMNS)}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(COLUMNS))})"
     )
-    total = data.height
     done = 0
     for offset in range(0, total, BATCH):
         chunk = data.slice(offset, BATCH).rows()
@@ -469,8 +525,7 @@ def write_snapshot(
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(sql, chunk)
         done += len(chunk)
-        if on_batch is not None:
-            on_batch(done / max(total, 1))
+        progress(done)
     return done
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -377,3 +378,16 @@ def test_month_helpers_round_trip() -> None:
     assert not math.isnan(
         calc.expected_value_factor(churn_risk=50, horizon_months=1, annual_discount_pct=0)
     )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_silhouette_is_scikit_learns(seed) -> None:
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(seed)
+    z = np.vstack([rng.normal(c, 1.0, (60, 3)) for c in (0, 4, 9)])
+    labels = rng.integers(0, 4, len(z))
+    labels[:3] = 7  # a small cluster; and one of a single point below
+    labels[3] = 9
+    got = calc.silhouette(calc.pairwise_distances(z), labels)
+    assert got == pytest.approx(silhouette_score(z, labels), abs=1e-9)

@@ -76,3 +76,31 @@ def test_monthly_from_sqlite_file_matches_plain_aggregation(
         assert got[col].to_list() == expected[col].to_list(), col
     assert np.allclose(got["revenue"].to_numpy(), expected["revenue"].to_numpy())
     assert np.allclose(got["margin"].to_numpy(), expected["margin"].to_numpy())
+
+
+def test_append_writes_every_row_with_nulls_and_empty_strings(tmp_path) -> None:
+    pytest.importorskip("adbc_driver_sqlite")
+    path = tmp_path / "db.sqlite3"
+    con = sqlite3.connect(path)
+    con.execute(
+        "CREATE TABLE seg (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INT NOT NULL, "
+        "abc VARCHAR(1) NOT NULL, cv REAL NULL, r SMALLINT NULL, reasons TEXT NOT NULL)"
+    )
+    con.commit()
+    con.close()
+    frame = pl.DataFrame(
+        {
+            "run_id": [7] * 5,
+            "abc": ["A", "", "C", "", "B"],
+            "cv": [1.5, None, 0.0, 12.25, None],
+            "r": pl.Series([5, None, 1, 2, None], dtype=pl.Int8),
+            "reasons": ["[]", '[{"code": "silence", "points": 3.5}]', "[]", "[]", "[]"],
+        }
+    )
+    seen: list[int] = []
+    assert sqlite_loader.append(str(path), "seg", frame, batch=2, on_batch=seen.append) == 5
+    assert seen == [2, 4, 5]
+    con = sqlite3.connect(path)
+    rows = con.execute("SELECT run_id, abc, cv, r, reasons FROM seg ORDER BY id").fetchall()
+    con.close()
+    assert rows == list(frame.iter_rows())
