@@ -390,7 +390,7 @@ def test_todo_done_via_htmx(make_staff, login_as) -> None:
 def test_company_card_links_to_portal_access_only_for_those_who_manage_it(
     make_staff, login_as
 ) -> None:
-    company = CompanyFactory()
+    company = CompanyFactory.create()
     link = reverse("portal:staff_company", args=[company.pk])
     url = reverse("clients:company_detail", args=[company.pk])
     kam_page = login_as(make_staff(Role.ACCOUNT_MANAGER)).get(url).content.decode()
