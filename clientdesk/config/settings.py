@@ -320,6 +320,10 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 TOKEN_GUESS_LIMIT = env_int("TOKEN_GUESS_LIMIT", 10)
 TOKEN_GUESS_WINDOW = env_int("TOKEN_GUESS_WINDOW", 900)
 PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)
+# A served visit counts as a repeat when the same client came for the same service this many
+# days before; the call center's handling time when history has none.
+CENTERS_REPEAT_VISIT_DAYS = env_int("CENTERS_REPEAT_VISIT_DAYS", 30)
+STAFFING_CALL_AHT_SECONDS = env_int("STAFFING_CALL_AHT_SECONDS", 180)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
