@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from clientdesk.campaigns.models import PortalNotice
 from clientdesk.clients.models import Channel, Company
 from clientdesk.clients.validators import clean_email, clean_kpp, clean_phone
+from clientdesk.core.downloads import file_download
 from clientdesk.knowledge import search as kb_search
 from clientdesk.knowledge import selectors as kb_selectors
 from clientdesk.knowledge import services as kb_services
@@ -191,19 +192,9 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         company_field="request__company",
     )
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
+    return file_download(
+        attachment.file, filename=attachment.original_name, content_type=attachment.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return cast(HttpResponse, response)
 
 
 # --- a new request ---------------------------------------------------------------------------

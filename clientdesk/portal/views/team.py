@@ -14,11 +14,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from clientdesk.clients.models import Company
+from clientdesk.core.downloads import file_download
 from clientdesk.core.permissions import require_perm
 from clientdesk.core.roles import Perm
 
@@ -261,16 +262,6 @@ def staff_document(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def document_response(document: SharedDocument) -> HttpResponse:
-    try:
-        handle = document.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=document.original_name,
-        content_type=document.content_type,
+    return file_download(
+        document.file, filename=document.original_name, content_type=document.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return cast(HttpResponse, response)

@@ -7,12 +7,12 @@ file inline: it is always `Content-Disposition: attachment` with `nosniff`.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clientdesk.accounts.models import User
 from clientdesk.clients.models import Company, Contact
+from clientdesk.core.downloads import file_download
 from clientdesk.core.permissions import require_perm
 from clientdesk.core.roles import Perm
 
@@ -222,20 +223,9 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
     attachment = get_object_or_404(Attachment, pk=pk)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
+    return file_download(
+        attachment.file, filename=attachment.original_name, content_type=attachment.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    # A file response is not an HttpResponse subclass, but require_perm's type wants one.
-    return cast(HttpResponse, response)
 
 
 # --- the new-request form --------------------------------------------------------------------
