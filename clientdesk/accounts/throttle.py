@@ -34,7 +34,8 @@ def window() -> int:
 
 
 def client_ip(request: HttpRequest) -> str:
-    # The same address the audit trail and axes record (see docs: no trusted-proxy setting yet).
+    # The same address the audit trail and axes record: behind reverse proxies
+    # TrustedProxyMiddleware has already put the client's address here (TRUSTED_PROXY_COUNT).
     return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
