@@ -114,13 +114,15 @@ def aggregate(raw: pl.DataFrame) -> pl.DataFrame:
     ).with_columns(pl.col("last_day").replace(0, None))
 
 
-def spill_range(path: str, lo: int, hi: int, start: str, end: str, folder: str) -> int:
+def spill_range(
+    path: str, lo: int, hi: int, start: str, end: str, folder: str, arrow: bool = False
+) -> int:
     """Reads one rowid range and writes its records to one IPC file per bucket of companies.
 
     Nothing is summed here: with a million companies a range of 2M records still has ~1.3M
     distinct (company, month) pairs, so summing per range would only do the work twice."""
     params = (lo, hi, start, end)
-    adbc = _adbc()
+    adbc = _adbc() if arrow else None
     chunks = [_read_arrow(adbc, path, params)] if adbc is not None else _read_tuples(path, params)
     rows = 0
     for n, raw in enumerate(chunks):
@@ -151,10 +153,11 @@ def merge_bucket(folder: str, bucket: int) -> str | None:
 
 
 def _read_arrow(adbc: ModuleType, path: str, params: tuple[int, int, str, str]) -> pl.DataFrame:
-    con = adbc.connect(f"file:{path}?mode=ro")
+    con = adbc.connect(path)
     try:
         cursor = con.cursor()
         try:
+            cursor.execute("PRAGMA query_only=ON")
             cursor.execute("PRAGMA cache_size=-131072")
             cursor.execute(SQL.format(base=BASE_MONTH), params)
             frame = pl.from_arrow(cursor.fetch_arrow_table())
@@ -167,10 +170,19 @@ def _read_arrow(adbc: ModuleType, path: str, params: tuple[int, int, str, str]) 
     return frame.cast(RAW)  # type: ignore[arg-type]
 
 
+def _reader(path: str) -> sqlite3.Connection:
+    # Not `mode=ro`: a read-only connection cannot rebuild the WAL index when it finds it stale
+    # (SQLite answers "disk I/O error", seen on the demo database while the app's own connection
+    # was open). A normal connection told to refuse writes reads the same and can.
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA query_only=ON")
+    return con
+
+
 def _read_tuples(
     path: str, params: tuple[int, int, str, str], fetch: int = 500_000
 ) -> Iterator[pl.DataFrame]:
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    con = _reader(path)
     try:
         con.execute("PRAGMA cache_size=-131072")
         cursor = con.execute(SQL.format(base=BASE_MONTH), params)
@@ -203,7 +215,7 @@ def load_monthly(
     last_purchase) for records dated start..end (ISO strings).
 
     `on_progress(share)` is called as ranges are read (share 0..1 of the reading and summing)."""
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    con = _reader(path)
     try:
         lo, hi = con.execute("SELECT MIN(id), MAX(id) FROM clients_revenuerecord").fetchone()
     finally:
@@ -221,12 +233,19 @@ def load_monthly(
             on_progress(done / steps)
 
     pool: Executor
-    if workers > 1 and len(ranges) > 1:
+    # The ADBC driver links its own copy of SQLite. Two copies of SQLite in one process must
+    # never open the same file: each drops the other's POSIX locks on close, and the database
+    # gets corrupted (seen: "database disk image is malformed" on the demo database). So ADBC
+    # reads only in the spawned worker processes; in this process the sqlite3 module reads.
+    arrow = workers > 1 and len(ranges) > 1
+    if arrow:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
     else:
         pool = _InProcess()
     with tempfile.TemporaryDirectory(prefix="segments-", dir=spill_dir) as folder, pool:
-        for future in [pool.submit(spill_range, path, a, b, start, end, folder) for a, b in ranges]:
+        for future in [
+            pool.submit(spill_range, path, a, b, start, end, folder, arrow) for a, b in ranges
+        ]:
             future.result()
             tick()
         merged: list[str] = []
@@ -254,7 +273,9 @@ def finish(frame: pl.DataFrame) -> pl.DataFrame:
 
 # --- writing -------------------------------------------------------------------------------------
 def can_append() -> bool:
-    return _adbc() is not None
+    # Writing through ADBC would open the app's database with a second copy of SQLite in this
+    # process (see load_monthly): that corrupts the file. The snapshot is written by the ORM.
+    return False
 
 
 def append(
