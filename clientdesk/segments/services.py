@@ -1,10 +1,10 @@
 """Writes of the segments domain: the recompute, its alerts, settings, cell policies, rules.
 
 The recompute reads revenue as one row per company and month, never one per record (PostgreSQL
-groups in SQL and sends the rows with COPY, see pg_loader; a SQLite file is scanned by worker
-processes that spill records to disk by company bucket, see sqlite_loader), so its memory is
-bounded by companies × months. It writes the snapshot in batches outside one big transaction
-(COPY on PostgreSQL, the ADBC driver on a SQLite file, executemany otherwise), so that its
+groups in SQL and sends the rows with COPY, see pg_loader; a SQLite file is read by worker
+processes range of companies by range, in the order of a covering index, see sqlite_loader), so
+its memory is bounded by companies × months. It writes the snapshot in batches outside one big
+transaction (COPY on PostgreSQL, executemany on SQLite), so that its
 progress is visible while it runs; rows of a run that is not "done" are never read, and a failed
 run deletes its rows. A run is claimed atomically: running it twice does the work once.
 """
@@ -16,6 +16,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,7 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-BATCH = 20_000
+BATCH = 100_000
 STALE_RUN = dt.timedelta(hours=3)
 
 # Optional churn-risk inputs that later domains provide (complaints from service requests,
@@ -138,17 +139,13 @@ def load_monthly(
     start = calc.month_start(calc.month_index(period_end) - months + 1)
     path = _sqlite_file()
     if path is not None:
-        # Read the file directly, in parallel, spilling records to disk by company (see
-        # sqlite_loader for the measurements behind this).
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT MAX(id) - MIN(id) FROM clients_revenuerecord")
-            span = cursor.fetchone()[0] or 0
-        workers = min(2, os.cpu_count() or 1) if span > 4_000_000 else 1
+        # Read the file directly, in parallel worker processes for big books, by ranges of
+        # companies in the order of the covering index (see sqlite_loader for the measurements).
         return sqlite_loader.load_monthly(
             path,
             start=start.isoformat(),
             end=period_end.isoformat(),
-            workers=workers,
+            workers=min(2, os.cpu_count() or 1),
             on_progress=on_progress,
         ).select(pl.col(name).cast(dtype) for name, dtype in calc.MONTHLY_SCHEMA.items())
     if _is_sqlite():
@@ -348,16 +345,17 @@ def _execute(run: SegmentRun) -> None:
     timings["load_other"] = time.perf_counter() - t
     _progress(run, 35, _("Computing segments"))
     t = time.perf_counter()
-    frame, clusters = calc.compute(
-        monthly,
+    sums = calc.company_sums(monthly, companies, p, history=history)
+    del monthly, history  # the biggest input: let it go before the segmentations
+    frame, clusters = calc.segment(
+        sums,
         companies,
         p,
-        history=history,
         last_interaction=interactions,
         complaints=extra.get("complaints"),
         satisfaction=extra.get("satisfaction"),
     )
-    del monthly, history
+    del sums
     frame = frame.join(companies, on="company_id", how="left")
     timings["compute"] = time.perf_counter() - t
     _progress(run, 55, _("Writing snapshots"))
@@ -475,9 +473,10 @@ def write_snapshot(
 ) -> int:
     """Inserts one row per company, in batches so that the run's progress moves.
 
-    PostgreSQL: COPY. A SQLite file with the ADBC driver: the driver binds Arrow columns to one
-    prepared INSERT (no Python tuple per row). Otherwise (tests, in-memory databases):
-    executemany, BATCH rows at a time."""
+    PostgreSQL: COPY. SQLite: executemany, BATCH rows a transaction (the ADBC driver's bulk
+    insert was faster, but it links a second copy of SQLite into the process, which corrupted
+    the file: see sqlite_loader).
+    """
     data = frame.select(
         pl.lit(run.pk, dtype=pl.Int64).alias("run_id"),
         "company_id",
@@ -511,21 +510,26 @@ def write_snapshot(
     if connection.vendor == "postgresql":
         connection.ensure_connection()
         return pg_loader.write_frame(connection.connection, table, data, on_batch=progress)
-    path = _sqlite_file()
-    if path is not None and sqlite_loader.can_append():
-        return sqlite_loader.append(path, table, data, on_batch=progress)
     sql = (
         f"INSERT INTO {table} ({', '.join(COLUMNS)}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(COLUMNS))})"
     )
     done = 0
-    for offset in range(0, total, BATCH):
-        chunk = data.slice(offset, BATCH).rows()
-        # One transaction per batch: in autocommit SQLite would commit every single row.
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(sql, chunk)
-        done += len(chunk)
-        progress(done)
+    # The next batch's tuples are made while SQLite inserts this one (sqlite3 lets go of the GIL
+    # while it steps), and one transaction per batch: in autocommit SQLite would commit (and
+    # sync) every single row; 100k-row batches sync 10 times for a million rows.
+    with ThreadPoolExecutor(max_workers=1) as prepare:
+        offsets = range(0, total, BATCH)
+        pending = prepare.submit(lambda: data.slice(0, BATCH).rows())
+        for offset in offsets:
+            chunk = pending.result()
+            if offset + BATCH < total:
+                nxt = offset + BATCH
+                pending = prepare.submit(lambda start=nxt: data.slice(start, BATCH).rows())
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(sql, chunk)
+            done += len(chunk)
+            progress(done)
     return done
 
 
@@ -596,6 +600,27 @@ def build_summary(
     previous: SegmentRun | None,
     prev_rows: pl.DataFrame | None,
 ) -> dict[str, Any]:
+    # Only the columns counted here: each filter below copies what it keeps, and copies of the
+    # whole frame (45 columns) were the peak memory of the recompute.
+    frame = frame.select(
+        "company_id",
+        "abc",
+        "abc_margin",
+        "xyz",
+        "r",
+        "f",
+        "rfm_segment",
+        "lifecycle",
+        "size_band",
+        "section",
+        "region",
+        "in_group",
+        "churn_risk",
+        "cluster",
+        "revenue",
+        "value_historic",
+        "value_expected",
+    )
     clients = frame.filter(pl.col("abc") != "")
     abc_counts = {r["abc"]: r["n"] for r in _counts(clients, ["abc"])}
     summary: dict[str, Any] = {
@@ -675,8 +700,8 @@ def send_alerts(
     """
     if prev_rows is None or prev_rows.height == 0:
         return 0
-    now = frame.filter(pl.col("account_manager_id").is_not_null()).select(
-        "company_id", "account_manager_id", "abc", "churn_risk", "lifecycle"
+    now = frame.select("company_id", "account_manager_id", "abc", "churn_risk", "lifecycle").filter(
+        pl.col("account_manager_id").is_not_null()
     )
     joined = now.join(
         prev_rows.select("company_id", prev_abc="abc", prev_risk="churn_risk"), on="company_id"

@@ -36,6 +36,10 @@ def test_monthly_from_sqlite_file_matches_plain_aggregation(
         "CREATE TABLE clients_revenuerecord (id INTEGER PRIMARY KEY, company_id INT, "
         "date TEXT, amount_base DECIMAL, cost DECIMAL NULL)"
     )
+    # The covering index the reader walks (clients.0004): records come out by company and date.
+    con.execute(
+        "CREATE INDEX by_company ON clients_revenuerecord (company_id, date, amount_base, cost)"
+    )
     con.executemany(
         "INSERT INTO clients_revenuerecord VALUES (?, ?, ?, ?, ?)",
         [
@@ -46,7 +50,12 @@ def test_monthly_from_sqlite_file_matches_plain_aggregation(
     con.commit()
     con.close()
     got = sqlite_loader.load_monthly(
-        str(path), start="2024-03-01", end="2025-12-31", workers=workers, chunk=2400
+        str(path),
+        start="2024-03-01",
+        end="2025-12-31",
+        workers=workers,
+        per_range=700,
+        parallel_from=0,
     ).sort("company_id", "month")
 
     raw = pl.DataFrame(
@@ -78,29 +87,39 @@ def test_monthly_from_sqlite_file_matches_plain_aggregation(
     assert np.allclose(got["margin"].to_numpy(), expected["margin"].to_numpy())
 
 
-def test_append_writes_every_row_with_nulls_and_empty_strings(tmp_path) -> None:
-    pytest.importorskip("adbc_driver_sqlite")
-    path = tmp_path / "db.sqlite3"
-    con = sqlite3.connect(path)
-    con.execute(
-        "CREATE TABLE seg (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INT NOT NULL, "
-        "abc VARCHAR(1) NOT NULL, cv REAL NULL, r SMALLINT NULL, reasons TEXT NOT NULL)"
+def test_worker_reads_leave_a_file_database_intact(tmp_path) -> None:
+    """The app keeps its own connection to the file open while worker processes read it (with
+    the ADBC driver's own SQLite when installed): the file must stay sound and writable.
+
+    Two SQLite libraries in one process corrupted the demo database once; the workers are
+    separate processes, and this checks that nothing of that kind comes back."""
+    path = tmp_path / "app.sqlite3"
+    app = sqlite3.connect(path)
+    app.execute("PRAGMA journal_mode=WAL")
+    app.execute(
+        "CREATE TABLE clients_revenuerecord (id INTEGER PRIMARY KEY, company_id INT, "
+        "date TEXT, amount_base DECIMAL, cost DECIMAL NULL)"
     )
-    con.commit()
-    con.close()
-    frame = pl.DataFrame(
-        {
-            "run_id": [7] * 5,
-            "abc": ["A", "", "C", "", "B"],
-            "cv": [1.5, None, 0.0, 12.25, None],
-            "r": pl.Series([5, None, 1, 2, None], dtype=pl.Int8),
-            "reasons": ["[]", '[{"code": "silence", "points": 3.5}]', "[]", "[]", "[]"],
-        }
+    app.execute(
+        "CREATE INDEX by_company ON clients_revenuerecord (company_id, date, amount_base, cost)"
     )
-    seen: list[int] = []
-    assert sqlite_loader.append(str(path), "seg", frame, batch=2, on_batch=seen.append) == 5
-    assert seen == [2, 4, 5]
-    con = sqlite3.connect(path)
-    rows = con.execute("SELECT run_id, abc, cv, r, reasons FROM seg ORDER BY id").fetchall()
-    con.close()
-    assert rows == list(frame.iter_rows())
+    app.executemany(
+        "INSERT INTO clients_revenuerecord VALUES (?, ?, ?, ?, ?)",
+        [(i, i % 50 + 1, f"2025-{i % 12 + 1:02d}-15", 100.0 + i, None) for i in range(1, 3001)],
+    )
+    app.commit()
+    got = sqlite_loader.load_monthly(
+        str(path),
+        start="2025-01-01",
+        end="2025-12-31",
+        workers=2,
+        per_range=500,
+        parallel_from=0,
+    )
+    assert int(got["records"].sum()) == 3000
+    # The app's connection, open all along, still writes and reads a sound file.
+    app.execute("INSERT INTO clients_revenuerecord VALUES (5000, 1, '2025-06-01', 1, 1)")
+    app.commit()
+    assert app.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert app.execute("SELECT COUNT(*) FROM clients_revenuerecord").fetchone() == (3001,)
+    app.close()
