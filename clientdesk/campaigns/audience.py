@@ -9,11 +9,13 @@ campaign channel, pending or excluded with the first reason that applies, in thi
 3. role — a role filter is set and the contact's role in decisions is not in it;
 4. withdrawn / no_consent — no marketing consent in force for the channel (a general consent
    covers every channel); "withdrawn" when one existed and was withdrawn;
-5. no_address — no e-mail for e-mail, no phone for SMS, no postal or legal address for a letter
+5. opted_out — the person switched newsletters off in the client portal (any active account
+   of theirs says so: the strictest wins, as for the portal's own notices);
+6. no_address — no e-mail for e-mail, no phone for SMS, no postal or legal address for a letter
    (the portal needs none: the notice waits in the client's portal);
-6. preference — with "only the preferred channel", a contact whose preferred channel is among
+7. preference — with "only the preferred channel", a contact whose preferred channel is among
    the campaign's channels and is itself eligible gets the message there only;
-7. duplicate — the same address already gets this campaign on this channel (shared mailboxes).
+8. duplicate — the same address already gets this campaign on this channel (shared mailboxes).
 
 A contact's language picks the variant; without a variant in that language the Russian one is
 used. Everything is done in a few queries, whatever the size of the audience.
@@ -27,6 +29,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from clientdesk.clients.models import Channel, Company, Consent, ConsentPurpose, Contact
+from clientdesk.portal.selectors import newsletters_refused
 from clientdesk.segments import selectors as segment_selectors
 from clientdesk.segments.models import RuleSegment
 
@@ -94,6 +97,8 @@ def _first_reason(row: dict[str, Any], channel: str, roles: set[str]) -> str:
         return ExclusionReason.ROLE
     if not row[f"ok_{channel}"]:
         return ExclusionReason.WITHDRAWN if row[f"gone_{channel}"] else ExclusionReason.NO_CONSENT
+    if row["newsletters_off"]:
+        return ExclusionReason.OPTED_OUT
     if not _address(row, channel):
         return ExclusionReason.NO_ADDRESS
     return ""
@@ -102,7 +107,9 @@ def _first_reason(row: dict[str, Any], channel: str, roles: set[str]) -> str:
 def recipients_for(campaign: Campaign) -> list[CampaignRecipient]:
     """Unsaved recipient rows for the campaign, excluded ones with their reason."""
     channels = [str(c) for c in campaign.channels]
-    annotations: dict[str, Any] = {}
+    annotations: dict[str, Any] = {
+        "newsletters_off": Exists(newsletters_refused().filter(contact=OuterRef("pk")))
+    }
     for channel in channels:
         annotations[f"ok_{channel}"] = _consent_exists(channel, withdrawn=False)
         annotations[f"gone_{channel}"] = _consent_exists(channel, withdrawn=True)

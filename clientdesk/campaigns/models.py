@@ -205,6 +205,7 @@ class ExclusionReason(models.TextChoices):
     PREFERENCE = "preference", _("Prefers another channel")
     ROLE = "role", _("Role in decisions not targeted")
     DUPLICATE = "duplicate", _("Same address as another recipient")
+    OPTED_OUT = "opted_out", _("Switched newsletters off in the portal")
 
 
 class CampaignRecipient(models.Model):

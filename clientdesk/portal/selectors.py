@@ -205,6 +205,14 @@ def wants_notification(contact_id: int | None, kind: str) -> bool:
     return all(values)
 
 
+def newsletters_refused() -> QuerySet[PortalAccount]:
+    """Active portal accounts whose person switched newsletters off: campaign audiences leave
+    out their contact person on every channel (see campaigns.audience)."""
+    return PortalAccount.objects.filter(
+        contact__isnull=False, user__is_active=True, notify_newsletters=False
+    )
+
+
 def contact_options(company: Company) -> QuerySet[Any]:
     from clientdesk.clients.models import Contact
 

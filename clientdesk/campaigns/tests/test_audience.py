@@ -111,3 +111,25 @@ def test_changing_the_filters_drops_the_built_list():
     campaign.refresh_from_db()
     assert campaign.audience_built_at is None
     assert not CampaignRecipient.objects.filter(campaign=campaign, state="pending").exists()
+
+
+def test_newsletters_switched_off_in_the_portal_exclude_the_person(make_portal_user):
+    from clientdesk.portal.models import PortalAccount
+
+    company = new_company()
+    refused = subscribed_contact(company)
+    gone_user = subscribed_contact(company)
+    keeps = subscribed_contact(company)
+    for contact, active in ((refused, True), (gone_user, False)):
+        user = make_portal_user(company)
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        PortalAccount.objects.filter(user=user).update(contact=contact, notify_newsletters=False)
+    campaign = make_campaign(channels=["email", "portal"])
+    services.audience_build(campaign=campaign, by=None)
+    rows = _rows(campaign)
+    assert rows[(refused.pk, "email")] == ("excluded", "opted_out")
+    assert rows[(refused.pk, "portal")] == ("excluded", "opted_out")
+    # A deactivated account no longer speaks for the person; others are untouched.
+    assert rows[(gone_user.pk, "email")] == ("pending", "")
+    assert rows[(keeps.pk, "email")] == ("pending", "")
