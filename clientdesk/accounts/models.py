@@ -73,7 +73,8 @@ class TOTPDevice(models.Model):
     at sign-in. `last_step` is the last time step accepted, so one code never works twice."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
-    secret = models.CharField(max_length=64)
+    # Encrypted (core.encryption): read it through accounts.services.totp_secret().
+    secret = models.CharField(max_length=255)
     confirmed_at = models.DateTimeField(_("enabled"), null=True, blank=True)
     last_step = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

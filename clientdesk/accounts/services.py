@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from typing import Any
 
@@ -14,10 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from clientdesk.core import audit
+from clientdesk.core import audit, encryption
 from clientdesk.core.roles import Role
 
 from .models import RecoveryCode, TOTPDevice, User
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -79,8 +82,14 @@ RECOVERY_CODE_COUNT = 10
 TOTP_ISSUER = "clientdesk"
 
 
+def totp_secret(device: TOTPDevice) -> str:
+    """The device's base32 seed in clear (stored encrypted; raises encryption.CannotDecrypt
+    when SECRET_KEY changed without the old key among SECRET_KEY_FALLBACKS)."""
+    return encryption.decrypt(device.secret)
+
+
 def totp_for(device: TOTPDevice) -> pyotp.TOTP:
-    return pyotp.TOTP(device.secret)
+    return pyotp.TOTP(totp_secret(device))
 
 
 def totp_uri(device: TOTPDevice) -> str:
@@ -114,7 +123,7 @@ def totp_begin(*, user: User) -> TOTPDevice:
         raise ValidationError(_("The authenticator app is already enabled; disable it first."))
     if device is None:
         device = TOTPDevice(user=user)
-    device.secret = pyotp.random_base32()
+    device.secret = encryption.encrypt(pyotp.random_base32())
     device.last_step = 0
     device.save()
     return device
@@ -126,7 +135,14 @@ def _accept_code(device: TOTPDevice, code: str) -> bool:
     code = "".join(ch for ch in code if ch.isdigit())
     if len(code) != 6:
         return False
-    totp = totp_for(device)
+    try:
+        totp = totp_for(device)
+    except encryption.CannotDecrypt:
+        # The key changed without a fallback: no code can be right. Recovery codes still work.
+        logger.error(
+            "TOTP seed of user %s cannot be decrypted (SECRET_KEY changed?)", device.user_id
+        )
+        return False
     now_step = totp.timecode(timezone.now())
     for step in (now_step - 1, now_step, now_step + 1):
         if step > device.last_step and hmac.compare_digest(totp.generate_otp(step), code):

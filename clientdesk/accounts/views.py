@@ -268,7 +268,9 @@ def _two_factor(request: HttpRequest) -> HttpResponse:
         }
     )
     if device is not None and not enabled:
-        context.update({"qr_svg": _qr_svg(services.totp_uri(device)), "secret": device.secret})
+        context.update(
+            {"qr_svg": _qr_svg(services.totp_uri(device)), "secret": services.totp_secret(device)}
+        )
     return render(request, "accounts/two_factor.html", context)
 
 

@@ -28,7 +28,7 @@ def sign_in(client: Client, username: str, password: str = PASSWORD):
 
 
 def current_code(user) -> str:
-    return pyotp.TOTP(TOTPDevice.objects.get(user=user).secret).now()
+    return pyotp.TOTP(services.totp_secret(TOTPDevice.objects.get(user=user))).now()
 
 
 def enrol(user) -> list[str]:
@@ -49,7 +49,9 @@ def test_enrolment_shows_an_inline_svg_qr_and_needs_a_correct_code(make_portal_u
     page = client.post(TWO_FACTOR, {"action": "begin"}).content.decode()
     assert "<svg" in page and "otpauth" not in page  # the URI is inside the QR, not the page
     device = TOTPDevice.objects.get(user=user)
-    assert device.confirmed_at is None and device.secret in page
+    assert device.confirmed_at is None and services.totp_secret(device) in page
+    # Stored encrypted: the seed shown once on the page is not what the database holds.
+    assert services.totp_secret(device) not in device.secret
     wrong = client.post(TWO_FACTOR, {"action": "confirm", "code": "000000"}).content.decode()
     assert "not correct" in wrong
     device.refresh_from_db()
@@ -183,3 +185,19 @@ def test_guessed_survey_links_are_throttled(client, settings) -> None:
     # Another address is not affected.
     other = Client(REMOTE_ADDR="10.0.0.7")
     assert other.get(reverse("surveys:answer", args=["guess10"])).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_encrypts_seeds_stored_in_clear(make_portal_user) -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    user = make_portal_user()
+    TOTPDevice.objects.create(user=user, secret="JBSWY3DPEHPK3PXP")  # as before 0003
+    executor = MigrationExecutor(connection)
+    executor.migrate([("accounts", "0002_totp_and_recovery_codes")])
+    executor.loader.build_graph()
+    executor.migrate([("accounts", "0003_encrypt_totp_secrets")])
+    device = TOTPDevice.objects.get(user=user)
+    assert device.secret != "JBSWY3DPEHPK3PXP"
+    assert services.totp_secret(device) == "JBSWY3DPEHPK3PXP"
