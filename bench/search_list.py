@@ -197,6 +197,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database-url", default="", help="postgres://... (default SQLite)")
     parser.add_argument("--rebuild", action="store_true", help="regenerate the data")
     parser.add_argument("--build-only", action="store_true", help="load the data, measure nothing")
+    parser.add_argument(
+        "--show-slow", type=float, default=0, metavar="MS", help="print queries slower than MS"
+    )
     return parser.parse_args()
 
 
@@ -657,15 +660,20 @@ def word_form(word: str) -> str:
 
 
 def measure(args: argparse.Namespace) -> None:
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
-    from django.test.utils import setup_test_environment
 
     from clientdesk.clients import search
     from clientdesk.clients.models import Company, Contact
 
-    setup_test_environment()
+    # As setup_test_environment() would, minus its template instrumentation: that kept every
+    # rendered context (and the 100 model objects of a page) alive, and the growing heap made a
+    # full garbage collection cost a request 100-350 ms by the end of a run.
+    settings.DEBUG = False
+    if args.show_slow:
+        watch_collector(args.show_slow)
     rng = random.Random(7)
     last_company = Company.objects.order_by("-pk").values_list("pk", flat=True)[0]
     last_contact = Contact.objects.order_by("-pk").values_list("pk", flat=True)[0]
@@ -696,6 +704,8 @@ def measure(args: argparse.Namespace) -> None:
         times: list[float] = []
         for q in queries:
             times += timed(partial(fn, q), 1)
+            if args.show_slow and times[-1] > args.show_slow:
+                print(f"  slow: {q!r} {times[-1]:.1f} ms", flush=True)
         return times
 
     rows: list[tuple[str, list[float], float]] = []
@@ -849,6 +859,23 @@ def measure(args: argparse.Namespace) -> None:
 
     what = "results block only (htmx)" if partial_only else "full pages"
     report(f"list pages through the views (test client, {what})", rows, n)
+
+
+def watch_collector(threshold_ms: float) -> None:
+    """Print garbage collections slower than `threshold_ms`: a full collection of this process
+    (the test client, templates, the morphology dictionary) can cost a request 300 ms, which is
+    not the query's doing."""
+    import gc
+
+    started: list[float] = []
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started and (ms := (time.perf_counter() - started[0]) * 1000) > threshold_ms:
+            print(f"  slow: garbage collection of generation {info['generation']} {ms:.1f} ms")
+
+    gc.callbacks.append(callback)
 
 
 def project_urls_load() -> bool:

@@ -17,7 +17,7 @@ How a query is understood
 * Company names also match on any part of a word ("строй" finds «Технострой»): companies glue
   words together. People match by words only ("водкин" finds «Петров-Водкин», "ров" finds no
   Петров): nobody looks for a person by the middle of a surname.
-* When no name matches, the query is treated as a typo: see below.
+* A word that matches nothing is read as a typo: see below.
 
 SQLite
 ------
@@ -28,27 +28,32 @@ fills with `normalise_name`; unicode61 words, prefix indexes of 2-4 letters) and
 ``bulk_create``, ``queryset.update()``, raw SQL, the demo generator - can forget them. Stemming
 happens on the query side only, which is why the index needs no Python inside SQL.
 
-Typos: a word prefix that matches nothing is replaced by those of its one-edit variants (a wrong,
-missing, extra or swapped letter: ~400 strings for six letters) that begin some word in the term
-table - one statement of B-tree probes, a few milliseconds - and the FTS query is run with those
-alternatives. The result is a complete, lazy queryset like any other search, so the list page
-can filter, sort and page it. (An FTS5 trigram index was measured first: LIKE patterns with a
-wildcard made SQLite re-read hundreds of thousands of rows for common surnames; fts5vocab probes
-cost 0.1 ms each.) Companies have an FTS5 *trigram* index ``clients_company_tri`` as well, kept
-by the same triggers and used when every query word has 3 letters or more: a trigram phrase is
-an exact substring match, and LIMIT stops it early. `reindex_all()` rebuilds the indexes
-(repair only).
+Typos: a word that begins no indexed word becomes the whole words one edit away from it (a
+wrong, missing, extra or swapped letter: ~600 strings for eight letters, one IN probe of the
+term table), else the beginnings of words one edit away from its prefix (~400 B-tree probes in
+one statement), a few milliseconds either way; the word index is then asked for those. The
+result is a complete, lazy queryset like any other search, so the list page can filter, sort and
+page it. (An FTS5 trigram index was measured first: LIKE patterns with a wildcard made SQLite
+re-read hundreds of thousands of rows for common surnames; fts5vocab probes cost 0.1 ms each.)
+Companies have an FTS5 *trigram* index ``clients_company_tri`` as well, kept by the same
+triggers and used when every query word has 3 letters or more and none was mistyped: a trigram
+phrase is an exact substring match, and LIMIT stops it early. Corrections do not go through it:
+as parts of words, the short ones matched thousands of names with those letters inside.
+`reindex_all()` rebuilds the indexes (repair only).
 
 PostgreSQL
 ----------
-Companies: a pg_trgm GIN index on ``search_name``. Names: ``search_name LIKE '%prefix%'`` per
-word (served by the trigram index); typos: ``words <% search_name`` (word similarity, indexed).
+Companies and people alike: a GIN expression index over ``to_tsvector('simple', search_name)``
+(nothing for a writer to maintain) and a term table ``*_term`` of every word of a name, kept
+by a trigger, as on SQLite. Each query word becomes the whole words it may stand for, found in
+the term table, and the word index intersects their lists (a few ms at 3M rows):
 
-People (3M, with tens of thousands of namesakes, made trigrams slow): a GIN expression index
-over ``to_tsvector('simple', search_name)`` (nothing for a writer to maintain) and a term table
-``clients_contact_term`` kept by a trigger, as on SQLite. Each query word becomes the whole
-words it may stand for, found in the term table: its forms (pymorphy3), the words it begins,
-or, mistyped, the words one edit away; see `_pg_word_condition` for why whole words.
+* people: the word's forms (pymorphy3), else the words it begins, else, mistyped, the words one
+  edit away; see `_pg_word_condition` for why whole words.
+* companies: the words *containing* the word's prefix anywhere (a trigram index over the term
+  table: "строй" is inside «технострой»), else, mistyped, the words one edit away. A part inside
+  more than PG_PART_WORDS words is matched with ``search_name LIKE '%part%'`` over a pg_trgm
+  index of the names instead; see `_pg_company_condition`.
 
 Both databases rank a bounded candidate set with rapidfuzz.
 
@@ -74,8 +79,8 @@ from typing import Any, Generic, TypeVar
 
 import snowballstemmer
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import Model, Q, QuerySet
+from django.db import connection
+from django.db.models import BigIntegerField, BooleanField, F, Func, Model, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from rapidfuzz import fuzz
 
@@ -277,15 +282,17 @@ def _trigram_expression(groups: Sequence[Sequence[str]]) -> str:
     return " AND ".join(parts)
 
 
-def _name_match(table: str, groups: Sequence[Sequence[str]], limit: int | None = None) -> Q:
+def _name_match(
+    table: str, groups: Sequence[Sequence[str]], limit: int | None = None, *, infix: bool = True
+) -> Q:
     """Rows whose name has, for every group, a word starting with one of its prefixes (or, for
-    companies, containing it anywhere: see TRIGRAM_TABLES; PostgreSQL's LIKE does the same).
+    companies and with `infix`, containing it anywhere: see TRIGRAM_TABLES).
 
     With `limit`, at most that many index hits are considered: the ranked search wants a
     candidate set, not every Ivanov in the country.
     """
     condition = Q()
-    if connection.vendor == "sqlite" and _infix_searchable(table, groups):
+    if connection.vendor == "sqlite" and infix and _infix_searchable(table, groups):
         tri = TRIGRAM_TABLES[table]
         sql = f"SELECT rowid FROM {tri} WHERE {tri} MATCH %s"  # noqa: S608 - fixed names
         params_tri: list[Any] = [_trigram_expression(groups)]
@@ -360,10 +367,10 @@ def corrections(table: str, prefix: str) -> list[str]:
     return found
 
 
-# PostgreSQL searches people by word, like SQLite: a GIN index over the words of
-# `search_name` (an expression index, so no writer maintains anything). The expression here and
-# in the index must be the same text, or the planner will not use the index.
-PG_WORD_TABLES = frozenset({"clients_contact"})
+# PostgreSQL searches names by word, like SQLite: a GIN index over the words of `search_name`
+# (an expression index, so no writer maintains anything). The expression here and in the index
+# must be the same text, or the planner will not use the index.
+PG_WORD_TABLES = frozenset({"clients_company", "clients_contact"})
 _PG_WORDS = "to_tsvector('simple'::regconfig, search_name)"
 
 
@@ -390,59 +397,121 @@ def _pg_tsquery(terms: Sequence[_Term]) -> str:
     return " & ".join(parts)
 
 
-def _pg_ids(table: str, terms: Sequence[_Term], limit: int | None) -> list[int]:
-    """Ids of the rows matching `terms`, at most `limit`, always through the word index.
+def _like_anywhere(part: str) -> str:
+    """LIKE pattern for `part` anywhere in a string (`_` is a word character, and a wildcard)."""
+    escaped = part.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _pg_where(terms: Sequence[_Term], infixes: Sequence[str]) -> tuple[str, list[Any]]:
+    """WHERE clause: every term as whole words (word index), every infix anywhere (trigrams)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if terms:
+        clauses.append(f"{_PG_WORDS} @@ to_tsquery('simple'::regconfig, %s)")
+        params.append(_pg_tsquery(terms))
+    # Beside a word condition, a part is checked on the few rows the word index returns: as an
+    # indexable LIKE it made the planner AND in the trigram bitmap of every name containing the
+    # part ("логистик": 35,000 entries, 23 ms, for 7 rows).
+    column = "(search_name || '')" if terms else "search_name"
+    for part in infixes:
+        clauses.append(f"{column} LIKE %s")
+        params.append(_like_anywhere(part))
+    return " AND ".join(clauses), params
+
+
+def _pg_fetch(sql: str, params: Sequence[Any], *, bitmap: bool = False) -> list[tuple[Any, ...]]:
+    """Rows of one statement that may not scan a whole table (with `bitmap`, nor a whole index).
 
     The planner underrates to_tsvector() and, for a broad or long query, would rather scan the
     table and compute it on each of 3M rows (seconds; a minute for a typo's few hundred
-    alternatives). Its choice is taken away for this one statement.
+    alternatives). For a LIKE on a term table it expects many rows and, with a LIMIT, would
+    read the table or its whole primary key in order (25 ms) rather than ask the trigram index
+    (1-4 ms). Its choice is taken away for this one statement: the settings are turned off and
+    on again around it in the same round trip (SET LOCAL outlives a savepoint, and a list page
+    runs this inside a transaction; on its own, several statements sent at once are one
+    transaction). Django's PostgreSQL cursor binds parameters client-side, which allows this.
     """
-    sql = (
-        f"SELECT id FROM {table} "  # noqa: S608 - fixed names
-        f"WHERE {_PG_WORDS} @@ to_tsquery('simple'::regconfig, %s)"
-    )
-    params: list[Any] = [_pg_tsquery(terms)]
+    names = ["enable_seqscan"] + (["enable_indexscan", "enable_indexonlyscan"] if bitmap else [])
+    off = "".join(f"SET LOCAL {name} = off; " for name in names)
+    on = "".join(f"; SET LOCAL {name} = on" for name in names)
+    rows: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        cursor.execute(off + sql + on, params)
+        raw = cursor.cursor
+        while True:
+            if raw.description is not None:
+                rows = raw.fetchall()
+            if not raw.nextset():
+                break
+    return rows
+
+
+def _pg_ids(
+    table: str, terms: Sequence[_Term], limit: int | None, infixes: Sequence[str] = ()
+) -> list[int]:
+    """Ids of the rows matching `terms` and `infixes`, at most `limit`, always through an index."""
+    where, params = _pg_where(terms, infixes)
+    sql = f"SELECT id FROM {table} WHERE {where}"  # noqa: S608 - fixed names
     if limit is not None:
         sql += " LIMIT %s"
         params.append(limit)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        try:
-            cursor.execute(sql, params)
-            return [row[0] for row in cursor.fetchall()]
-        finally:
-            # SET LOCAL outlives a savepoint: put it back for the rest of an outer transaction.
-            cursor.execute("SET LOCAL enable_seqscan = on")
+    return [row[0] for row in _pg_fetch(sql, params)]
 
 
-def _pg_word_exists(table: str, term: _Term) -> bool:
-    # Through the index too: left to itself, the planner scanned 3M rows for a word no one has.
-    return bool(_pg_ids(table, [term], 1))
+class _AnyOf(Func):
+    """``lhs = ANY(array)``: a list of ids as one array parameter."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
+        lhs, lhs_params = compiler.compile(self.source_expressions[0])
+        rhs, rhs_params = compiler.compile(self.source_expressions[1])
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 
-def _pg_match(table: str, terms: Sequence[_Term], limit: int | None) -> tuple[bool, Q]:
-    """(anything found?, the condition): the ids themselves when `limit` bounds them."""
+def _pg_pk_in(ids: list[int]) -> Q:
+    """Rows with these ids, for PostgreSQL. As ``IN (%s, %s, ...)``, the 1,001 ids of a list
+    page cost the planner ~3 ms a statement (the page and its count are two) and Django as
+    much again to compile and quote them; one array parameter costs neither (measured: page +
+    count 19.4 → 11.0 ms)."""
+    if not ids:
+        return Q(pk__in=[])
+    from django.contrib.postgres.fields import ArrayField
+
+    return Q(_AnyOf(F("pk"), Value(ids, output_field=ArrayField(BigIntegerField()))))
+
+
+def _pg_match(
+    table: str, terms: Sequence[_Term], limit: int | None, infixes: Sequence[str] = ()
+) -> Q:
+    """The condition: the ids themselves when `limit` bounds them."""
     if limit is not None:
-        ids = _pg_ids(table, terms, limit)
-        return bool(ids), Q(pk__in=ids)
-    # An export wants every match: one probe, then a subquery the planner joins as it likes.
-    sql = (
-        f"SELECT id FROM {table} "  # noqa: S608 - fixed names
-        f"WHERE {_PG_WORDS} @@ to_tsquery('simple'::regconfig, %s)"
-    )
-    condition = Q(id__in=RawSQL(sql, [_pg_tsquery(terms)]))  # noqa: S611 - bound parameters
-    return bool(_pg_ids(table, terms, 1)), condition
+        return _pg_pk_in(_pg_ids(table, terms, limit, infixes))
+    # An export wants every match: a subquery the planner joins as it likes.
+    where, params = _pg_where(terms, infixes)
+    sql = f"SELECT id FROM {table} WHERE {where}"  # noqa: S608 - fixed names
+    return Q(id__in=RawSQL(sql, params))  # noqa: S611 - bound parameters
 
 
-def _pg_known_words(table: str, candidates: Sequence[str]) -> list[str]:
+def _known_words(table: str, candidates: Sequence[str]) -> list[str]:
     """Those of `candidates` that are whole words of some name (one probe of the term table)."""
     terms = FTS_TABLES[table][1]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT term FROM {terms} WHERE term = ANY(%s)",  # noqa: S608 - fixed name
-            [list(candidates)],
-        )
-        return sorted(row[0] for row in cursor.fetchall())
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT term FROM {terms} WHERE term = ANY(%s)",  # noqa: S608 - fixed name
+                [list(candidates)],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+        found: list[str] = []
+        # SQLite binds at most 32,766 parameters (999 before 3.32): a few hundred at a time.
+        for start in range(0, len(candidates), 500):
+            chunk = list(candidates[start : start + 500])
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"SELECT term FROM {terms} WHERE term IN ({marks})", chunk)  # noqa: S608
+            found += [row[0] for row in cursor.fetchall()]
+        return sorted(found)
 
 
 def _pg_words_starting(table: str, prefixes: Sequence[str], cap: int = 64) -> list[str] | None:
@@ -476,7 +545,7 @@ def _pg_word_condition(table: str, words: list[str], limit: int | None) -> Q:
     terms: list[_Term] = []
     for word in words:
         prefix = word_prefix(word)
-        known = _pg_known_words(table, word_forms(word))
+        known = _known_words(table, word_forms(word))
         if known:
             terms.append(_Term(tuple(known)))
             continue
@@ -490,35 +559,89 @@ def _pg_word_condition(table: str, words: list[str], limit: int | None) -> Q:
         if len(prefix) < MIN_TYPO_LEN:
             return Q(pk__in=[])
         # Mistyped: whole words one edit away, else words starting one edit away.
-        close = _pg_known_words(table, one_edit_variants(word))
+        close = _known_words(table, one_edit_variants(word))
         if not close:
             close = _pg_words_starting(table, corrections(table, prefix)) or []
         if not close:
             return Q(pk__in=[])
         terms.append(_Term(tuple(close)))
-    return _pg_match(table, terms, limit)[1]
+    return _pg_match(table, terms, limit)
 
 
-def _pg_trigram_condition(
-    table: str, prefixes: list[str], limit: int | None, query_text: str = ""
-) -> Q:
-    """Companies on PostgreSQL: every prefix anywhere in the name (trigram LIKE); when nothing
-    matches, the query is read as a typo and matched by trigram word similarity."""
-    model: type[Company] | type[Contact] = Company if table == "clients_company" else Contact
-    exact = _name_match(table, [[p] for p in prefixes])
-    if model.objects.filter(exact).exists():
-        if limit is None:
-            return exact
-        return Q(pk__in=model.objects.filter(exact).order_by().values("pk")[:limit])
-    # Whole words, not stemmed prefixes: cutting the ending costs a typo its trigrams. (The
-    # term-table correction used on SQLite was tried here too: no faster, so not kept.)
-    words = name_words(query_text)[:6] or prefixes
-    sql = f"SELECT id FROM {table} WHERE %s <%% search_name"  # noqa: S608 - fixed name
-    params: list[Any] = [" ".join(words)]
-    if limit is not None:
-        sql += " LIMIT %s"
-        params.append(limit)
-    return Q(id__in=RawSQL(sql, params))  # noqa: S611 - bound parameters
+# Words one part of a company name may stand for are listed in the query when there are at most
+# this many: each costs the word index one lookup. A part inside more words than this ("строй")
+# is looked for with trigrams instead, which finds it in every name at once.
+PG_PART_WORDS = 128
+
+
+def _pg_words_of_parts(table: str, parts: Sequence[str]) -> list[list[str] | None]:
+    """For each part, the words of names containing it anywhere (a trigram lookup of the term
+    table, under a million words, not of a million names) or, for a part too short for
+    trigrams, starting with it; None where there are more than PG_PART_WORDS. One statement."""
+    terms = FTS_TABLES[table][1]
+    cap = PG_PART_WORDS
+    # Table names are the constants of FTS_TABLES, never input.
+    starting = f"(SELECT %s, term FROM {terms} WHERE term >= %s AND term < %s LIMIT %s)"  # noqa: S608
+    containing = f"(SELECT %s, term FROM {terms} WHERE term LIKE %s LIMIT %s)"  # noqa: S608
+    selects: list[str] = []
+    params: list[Any] = []
+    for i, part in enumerate(parts):
+        if len(part) < 3:
+            selects.append(starting)
+            params += [i, part, part + "\uffff", cap + 1]
+        else:
+            selects.append(containing)
+            params += [i, _like_anywhere(part), cap + 1]
+    found: list[list[str]] = [[] for _ in parts]
+    for i, term in _pg_fetch(" UNION ALL ".join(selects), params, bitmap=True):
+        found[i].append(term)
+    return [None if len(words) > cap else sorted(words) for words in found]
+
+
+def _pg_company_condition(words: list[str], limit: int | None) -> Q:
+    """Companies whose name has every word of the query, in any form, as any part of a word
+    (companies glue words together: "строй" finds «Технострой»), or mistyped by one letter.
+
+    Each query word is cut to the part its forms share ("ромашки" → ромашк) and becomes the
+    whole words of names containing that part, from the term table (`_pg_words_of_parts`);
+    the word index then intersects the lists of those words, a few ms. Trigram similarity over
+    the names, used before for typos, cost 50-300 ms a query at a million companies; typos now
+    become whole words too: those one edit away from the typed word, else those starting one
+    edit away from its part. A part inside too many words to list ("строй") is matched with
+    trigram LIKE over the names, as before (the bitmap of a few short trigrams is cheap).
+    """
+    table = "clients_company"
+    terms: list[_Term] = []
+    infixes: list[str] = []
+    prefixes = [word_prefix(word) for word in words]
+    for word, prefix, found in zip(
+        words, prefixes, _pg_words_of_parts(table, prefixes), strict=True
+    ):
+        if found is None:
+            # Too short for trigrams ("ао"): the prefix itself goes to the word index.
+            if len(prefix) < 3:
+                terms.append(_Term((prefix,), prefix=True))
+            else:
+                infixes.append(prefix)
+            continue
+        if found:
+            terms.append(_Term(tuple(found)))
+            continue
+        if len(prefix) < MIN_TYPO_LEN:
+            return Q(pk__in=[])
+        # Mistyped: whole words one edit away, else words starting one edit away.
+        close = _known_words(table, one_edit_variants(word))
+        if close:
+            terms.append(_Term(tuple(close)))
+            continue
+        corrected = corrections(table, prefix)
+        if not corrected:
+            return Q(pk__in=[])
+        starting = _pg_words_starting(table, corrected, cap=PG_PART_WORDS)
+        terms.append(
+            _Term(tuple(corrected), prefix=True) if starting is None else _Term(tuple(starting))
+        )
+    return _pg_match(table, terms, limit, infixes)
 
 
 def _text_condition(table: str, query: Query, limit: int | None) -> Q:
@@ -526,21 +649,29 @@ def _text_condition(table: str, query: Query, limit: int | None) -> Q:
     if not query.prefixes:
         return Q(pk__in=[])
     prefixes = query.prefixes[:6]
-    if connection.vendor == "postgresql" and table in PG_WORD_TABLES:
+    if connection.vendor == "postgresql" and table == "clients_company":
+        return _pg_company_condition(name_words(query.text)[:6], limit)
+    if connection.vendor == "postgresql":
         return _pg_word_condition(table, name_words(query.text)[:6], limit)
-    if connection.vendor != "sqlite":
-        return _pg_trigram_condition(table, prefixes, limit, query.text)
     groups: list[list[str]] = []
-    for p in prefixes:
+    corrected = False
+    for word, p in zip(name_words(query.text)[:6], prefixes, strict=True):
         # Short words are too short to correct; the index alone says whether they match.
         if len(p) < MIN_TYPO_LEN or _word_exists(table, p):
             groups.append([p])
             continue
-        alternatives = corrections(table, p)
+        # Mistyped: whole words one edit away from the word typed ("карамисрой" → карамистрой),
+        # else the beginnings of words one edit away from its prefix, as on PostgreSQL.
+        alternatives = _known_words(table, one_edit_variants(word)) or corrections(table, p)
         if not alternatives:
             return Q(pk__in=[])
         groups.append(alternatives)
-    return _name_match(table, groups, limit)
+        corrected = True
+    # Corrections are words, or beginnings of words, of the term table: they are asked of the
+    # word index as such. As parts of words (trigrams) the short ones among them matched
+    # thousands of names with the letters somewhere inside ("промре" for "промкре": 75 ms at 1M,
+    # and those names ranked above the one meant).
+    return _name_match(table, groups, limit, infix=not corrected)
 
 
 def _contact_ids_by_point(kind: str, value: str) -> list[int]:
@@ -646,7 +777,9 @@ def search_companies(q: str, *, limit: int = 20) -> list[Company]:
     """
     if not (q or "").strip():
         return []
-    return _ranked(active_companies(), company_condition(q, limit=RANK_POOL), q, limit)
+    # PostgreSQL hands over the ids themselves, each a heap row read: no more than are ranked.
+    pool = 2 * CANDIDATES if connection.vendor == "postgresql" else RANK_POOL
+    return _ranked(active_companies(), company_condition(q, limit=pool), q, limit)
 
 
 def search_contacts(q: str, *, limit: int = 20) -> list[Contact]:
@@ -865,11 +998,23 @@ _BTREE_INDEXES = {
 }
 
 
-# PostgreSQL: trigrams for company names (any part of a name, "строй" in «Технострой»), words
-# for people (tens of thousands of namesakes make trigram lookups of surnames slow).
+# PostgreSQL: words for companies and people; trigrams for a part of a company name that occurs
+# in too many words to list ("строй" in «Технострой», «Стройинвест»...).
 _PG_INDEXES = {
     "clients_company_search_trgm": "clients_company USING gin (search_name gin_trgm_ops)",
+    "clients_company_search_words": f"clients_company USING gin (({_PG_WORDS}))",
     "clients_contact_search_words": f"clients_contact USING gin (({_PG_WORDS}))",
+    # An account manager's incomplete companies ("mine", completeness below N): counting them
+    # (to 1,000) scanned the table, ~100,000 rows for 1,000 matches; this index reads 1,000.
+    "clients_company_manager_completeness": (
+        "clients_company (account_manager_id, completeness, id) "
+        "WHERE merged_into_id IS NULL AND account_manager_id IS NOT NULL"
+    ),
+}
+# Parts of company names are looked up among the words of names (a few hundred thousand), not
+# among the names (a million): `_pg_words_containing`.
+_PG_TERM_INDEXES = {
+    "clients_company_term_trgm": "clients_company_term USING gin (term gin_trgm_ops)",
 }
 # Replaced by the word index (migration 0003); dropped wherever it still exists.
 _PG_OBSOLETE_INDEXES = ("clients_contact_search_trgm",)
@@ -913,6 +1058,10 @@ def _pg_terms(cursor: Any, *, rebuild: bool) -> bool:
                 f"unnest(tsvector_to_array({_PG_WORDS})) AS word ON CONFLICT DO NOTHING"
             )
         created = created or missing
+    for name, target in _PG_TERM_INDEXES.items():
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
+        created = created or not cursor.fetchone()[0]
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
     return created
 
 

@@ -132,12 +132,6 @@ if _database_url:
             "Environment variable DATABASE_URL could not be parsed: check the port and "
             "percent-encode special characters in the user name and password."
         ) from None
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # One-letter typos in a short Russian word score 0.35-0.5 in word similarity; the
-        # default threshold (0.6) would miss them. Search re-ranks the candidates anyway.
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-            "-c pg_trgm.word_similarity_threshold=0.35"
-        )
 else:
     # The embedded database lives under var/; create the folder so a first `migrate` works.
     VAR_DIR.mkdir(parents=True, exist_ok=True)

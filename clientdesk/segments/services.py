@@ -515,17 +515,19 @@ def write_snapshot(
         f"VALUES ({', '.join(['%s'] * len(COLUMNS))})"
     )
     done = 0
+
     # The next batch's tuples are made while SQLite inserts this one (sqlite3 lets go of the GIL
     # while it steps), and one transaction per batch: in autocommit SQLite would commit (and
     # sync) every single row; 100k-row batches sync 10 times for a million rows.
+    def rows(start: int) -> list[tuple[Any, ...]]:
+        return data.slice(start, BATCH).rows()
+
     with ThreadPoolExecutor(max_workers=1) as prepare:
-        offsets = range(0, total, BATCH)
-        pending = prepare.submit(lambda: data.slice(0, BATCH).rows())
-        for offset in offsets:
+        pending = prepare.submit(rows, 0)
+        for offset in range(0, total, BATCH):
             chunk = pending.result()
             if offset + BATCH < total:
-                nxt = offset + BATCH
-                pending = prepare.submit(lambda start=nxt: data.slice(start, BATCH).rows())
+                pending = prepare.submit(rows, offset + BATCH)
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.executemany(sql, chunk)
             done += len(chunk)
