@@ -175,7 +175,33 @@ def company_ranges(lo: int, hi: int, records: int, per_range: int) -> list[tuple
     return [(a, min(a + step, hi + 1)) for a in range(lo, hi + 1, step)]
 
 
-def load_monthly(
+class MonthlyRead:
+    """A read under way (see `start_monthly`): worker processes read while the caller does
+    other work; `result()` collects the ranges. Leaving the `with` block stops the workers."""
+
+    def __init__(self, pool: Executor, jobs: list[Future[pl.DataFrame]]) -> None:
+        self._pool = pool
+        self._jobs = jobs
+
+    def __enter__(self) -> MonthlyRead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def result(self, on_progress: Callable[[float], None] | None = None) -> pl.DataFrame:
+        """The monthly rows; `on_progress(share)` as ranges come in (share 0..1)."""
+        parts: list[pl.DataFrame] = []
+        for done, job in enumerate(self._jobs, start=1):
+            parts.append(job.result())
+            if on_progress is not None:
+                on_progress(done / len(self._jobs))
+        if not parts:
+            return finish(pl.DataFrame(schema=PARTIAL))
+        return finish(pl.concat(parts, rechunk=False))
+
+
+def start_monthly(
     path: str,
     *,
     start: str,
@@ -183,14 +209,12 @@ def load_monthly(
     workers: int = 1,
     per_range: int = RANGE_RECORDS,
     parallel_from: int = 4_000_000,
-    on_progress: Callable[[float], None] | None = None,
-) -> pl.DataFrame:
-    """Rows (company_id, month, revenue, margin, contribution, cost_records, purchases, records,
-    last_purchase) for records dated start..end (ISO strings).
+) -> MonthlyRead:
+    """Starts reading rows (company_id, month, revenue, margin, contribution, cost_records,
+    purchases, records, last_purchase) for records dated start..end (ISO strings).
 
     Up to `workers` processes read when the book has `parallel_from` records or more (below
-    that, starting them costs more than they save). `on_progress(share)` is called as ranges
-    are read (share 0..1)."""
+    that, starting them costs more than they save); otherwise the read is done here, at once."""
     con = _reader(path)
     try:
         # One MIN or MAX per statement: SQLite answers those from an index end, but scans the
@@ -207,7 +231,7 @@ def load_monthly(
     finally:
         con.close()
     if lo is None:
-        return finish(pl.DataFrame(schema=PARTIAL))
+        return MonthlyRead(_InProcess(), [])
     ranges = company_ranges(lo, hi, last - first + 1, per_range)
     pool: Executor
     # The ADBC driver links its own copy of SQLite. Two copies of SQLite in one process must
@@ -219,14 +243,30 @@ def load_monthly(
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
     else:
         pool = _InProcess()
-    parts: list[pl.DataFrame] = []
-    with pool:
-        jobs = [pool.submit(read_range, path, a, b, start, end, arrow) for a, b in ranges]
-        for done, job in enumerate(jobs, start=1):
-            parts.append(job.result())
-            if on_progress is not None:
-                on_progress(done / len(jobs))
-    return finish(pl.concat(parts, rechunk=False))
+    jobs = [pool.submit(read_range, path, a, b, start, end, arrow) for a, b in ranges]
+    return MonthlyRead(pool, jobs)
+
+
+def load_monthly(
+    path: str,
+    *,
+    start: str,
+    end: str,
+    workers: int = 1,
+    per_range: int = RANGE_RECORDS,
+    parallel_from: int = 4_000_000,
+    on_progress: Callable[[float], None] | None = None,
+) -> pl.DataFrame:
+    """`start_monthly` and its result in one call."""
+    with start_monthly(
+        path,
+        start=start,
+        end=end,
+        workers=workers,
+        per_range=per_range,
+        parallel_from=parallel_from,
+    ) as reading:
+        return reading.result(on_progress)
 
 
 def finish(frame: pl.DataFrame) -> pl.DataFrame:
