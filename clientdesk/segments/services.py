@@ -194,31 +194,47 @@ def _query_monthly(start: dt.date, period_end: dt.date) -> pl.DataFrame:
     real = "DOUBLE PRECISION"
     # Sums in floating point, as the SQLite path and the independent checks do: on PostgreSQL,
     # numeric sums made the GROUP BY of 20M records take 92 s instead of 47 s (2 cores, load 3).
+    # Few aggregates, no per-row CASE or numeric subtraction: margin and contribution come from
+    # the sums (32-34 s → 29 s for the bare statement at 1M/20M on a quiet machine).
     sql = f"""
         SELECT company_id, {month} AS month,
           SUM(CAST(amount_base AS {real})),
-          SUM(CASE WHEN cost IS NOT NULL THEN CAST(amount_base - cost AS {real}) ELSE 0 END),
-          SUM(CASE WHEN cost IS NOT NULL THEN CAST(amount_base - cost AS {real})
-                   ELSE CAST(amount_base AS {real}) END),
-          SUM(CASE WHEN cost IS NOT NULL THEN 1 ELSE 0 END),
-          SUM(CASE WHEN amount_base > 0 THEN 1 ELSE 0 END),
+          SUM(CAST(amount_base AS {real})) FILTER (WHERE cost IS NOT NULL),
+          SUM(CAST(cost AS {real})),
+          COUNT(cost),
+          COUNT(*) FILTER (WHERE amount_base > 0),
           COUNT(*),
-          {_epoch_days("MAX(CASE WHEN amount_base > 0 THEN date END)")}
+          {_epoch_days("MAX(date) FILTER (WHERE amount_base > 0)")}
         FROM clients_revenuerecord
         WHERE date >= %s AND date <= %s
         GROUP BY company_id, {month}
     """  # noqa: S608 - only our own SQL fragments are formatted in
-    schema = dict(calc.MONTHLY_SCHEMA) | {"last_purchase": pl.Int32}
+    schema = {
+        "company_id": pl.Int64,
+        "month": pl.Int32,
+        "revenue": pl.Float64,
+        "cost_revenue": pl.Float64,  # amounts of the records whose cost is known
+        "cost": pl.Float64,
+        "cost_records": pl.Int32,
+        "purchases": pl.Int32,
+        "records": pl.Int32,
+        "last_purchase": pl.Int32,
+    }
     if connection.vendor != "postgresql":
-        return _days_to_date(_fetch(sql, [start, period_end], schema), "last_purchase")
-    # The hash table of 5M groups spilled to disk with the default 4 MB of work memory.
-    with connection.cursor() as cursor:
-        cursor.execute("SET work_mem = '256MB'")
-    try:
         frame = _fetch(sql, [start, period_end], schema)
-    finally:
+    else:
+        # The hash table of 5M groups spilled to disk with the default 4 MB of work memory.
         with connection.cursor() as cursor:
-            cursor.execute("RESET work_mem")
+            cursor.execute("SET work_mem = '256MB'")
+        try:
+            frame = _fetch(sql, [start, period_end], schema)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET work_mem")
+    frame = frame.with_columns(
+        margin=(pl.col("cost_revenue") - pl.col("cost")).fill_null(0.0),
+        contribution=pl.col("revenue") - pl.col("cost").fill_null(0.0),
+    ).select(list(calc.MONTHLY_SCHEMA))
     return _days_to_date(frame, "last_purchase")
 
 
