@@ -48,6 +48,10 @@ else:
             "(a comma-separated list of host names)."
         )
 
+# Rotating SECRET_KEY: the previous keys, comma-separated, keep sessions, password-reset
+# links and the encrypted TOTP seeds (core.encryption) valid until they are dropped.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
+
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # The address clients reach this installation at; links in e-mails (surveys, campaigns,
 # password reset) are built on it.

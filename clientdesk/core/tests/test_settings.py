@@ -113,3 +113,16 @@ def test_production_settings_pass_the_deployment_checklist(tmp_path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_previous_secret_keys_come_from_the_environment(tmp_path) -> None:
+    env = production_env(tmp_path) | {"SECRET_KEY_FALLBACKS": "old-one,older-one"}
+    result = clientdesk(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY_FALLBACKS)",
+        env=env,
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "['old-one', 'older-one']" in result.stdout
