@@ -241,6 +241,20 @@ class MonthlyRuns:
             return np.zeros(0, dtype=values.dtype)
         return np.add.reduceat(values, self.starts)
 
+    def per_run(self, frame: pl.DataFrame, column: str) -> np.ndarray[Any, Any]:
+        """`column` of `frame` (by company_id) for each run, as floats (NaN where missing)."""
+        return (
+            pl.DataFrame({"company_id": self.ids}, schema={"company_id": pl.Int64})
+            .join(
+                frame.select(pl.col("company_id").cast(pl.Int64), column),
+                on="company_id",
+                how="left",
+                maintain_order="left",
+            )[column]
+            .cast(pl.Float64)
+            .to_numpy()
+        )
+
     def spread(self, per_company: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         """A per-company value repeated on each of the company's rows."""
         return np.repeat(per_company, np.diff(np.append(self.starts, len(self.month))))
@@ -294,17 +308,7 @@ def xyz_classes(
     Returns company_id, months, mean, cv (%, null when undefined), xyz for companies in `monthly`.
     """
     runs = MonthlyRuns.of(monthly)
-    first = (
-        pl.DataFrame({"company_id": runs.ids}, schema={"company_id": monthly.schema["company_id"]})
-        .join(
-            first_month.select("company_id", "first"),
-            on="company_id",
-            how="left",
-            maintain_order="left",
-        )["first"]
-        .cast(pl.Float64)
-        .to_numpy()
-    )
+    first = runs.per_run(first_month, "first")
     out = _xyz_arrays(
         runs,
         runs.column("revenue"),
@@ -793,17 +797,7 @@ def company_sums(
     )
 
     # XYZ counts months from the first one with any record, history included.
-    first = (
-        sums.select("company_id")
-        .join(
-            per_company.select("company_id", "first"),
-            on="company_id",
-            how="left",
-            maintain_order="left",
-        )["first"]
-        .cast(pl.Float64)
-        .to_numpy()
-    )
+    first = runs.per_run(per_company, "first")
     spread = _xyz_arrays(
         runs,
         runs.column("revenue"),
