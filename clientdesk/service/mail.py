@@ -31,6 +31,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from clientdesk.clients.models import Channel, Contact, ContactPoint
@@ -110,6 +113,48 @@ def send_reply(message_id: int) -> bool:
     if not recipient:
         return False
     reply_email(message, recipient).send(fail_silently=False)
+    return True
+
+
+# Status changes the client is told about by e-mail; the others (taken into work after a
+# reply, reopened by the client) follow from a message the client already has.
+NOTIFIED_STATUSES = frozenset({Status.WAITING, Status.RESOLVED, Status.CLOSED})
+
+
+def send_status_notice(*, request_id: int, status: str, comment: str = "") -> bool:
+    """Tells the client, formally and in the contact person's language, that their request
+    changed status. False when there is no one to write to or the status moved on since."""
+    from .services import recipient_of
+
+    request = ServiceRequest.objects.select_related("contact").filter(pk=request_id).first()
+    if request is None or request.status != status:
+        return False
+    recipient = recipient_of(request)
+    if not recipient:
+        return False
+    contact = request.contact
+    language = (contact.language if contact is not None else "") or "ru"
+    link = ""
+    if request.channel == Channel.PORTAL:
+        # The portal is a later domain: its page is linked when it is installed.
+        try:
+            link = str(getattr(settings, "SITE_URL", "") or "").rstrip("/") + reverse(
+                "portal:request", args=[request.pk]
+            )
+        except NoReverseMatch:
+            link = ""
+    with translation.override(language):
+        context = {
+            "request": request,
+            "contact": contact,
+            "status": Status(status).label,
+            "status_code": status,
+            "comment": comment,
+            "link": link,
+        }
+        subject = render_to_string("service/email/status_subject.txt", context)
+        body = render_to_string("service/email/status_body.txt", context)
+    send_notice(to=[recipient], subject=" ".join(subject.split()), body=body)
     return True
 
 

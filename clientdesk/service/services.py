@@ -70,6 +70,11 @@ if TYPE_CHECKING:
 DEFAULT_REPEAT_DAYS = 7
 
 
+# Requests the client follows in writing get status e-mails; a call or a visit is closed with
+# the person on the line or at the desk.
+EMAILED_CHANNELS = frozenset({Channel.PORTAL, Channel.EMAIL, Channel.API})
+
+
 def repeat_days() -> int:
     """How far back a contact about the same thing counts as a repeat (SERVICE_REPEAT_DAYS)."""
     return int(getattr(settings, "SERVICE_REPEAT_DAYS", DEFAULT_REPEAT_DAYS))
@@ -450,7 +455,21 @@ def request_change_status(
         by=by,
         summary=comment,
     )
+    _notify_status(request, to, comment)
     return request
+
+
+def _notify_status(request: ServiceRequest, status: str, comment: str) -> None:
+    """An e-mail to the client (after commit) when the request waits for them, is resolved or
+    closed, unless they switched such e-mails off (`hooks.notification_wanted`)."""
+    from .hooks import notification_wanted
+    from .mail import NOTIFIED_STATUSES
+    from .tasks import send_status_email
+
+    if status not in NOTIFIED_STATUSES or request.channel not in EMAILED_CHANNELS:
+        return
+    if notification_wanted(request, "status_change") and recipient_of(request):
+        send_status_email.enqueue(request_id=request.pk, status=status, comment=comment)
 
 
 @transaction.atomic

@@ -22,6 +22,13 @@ def send_reply_email(*, message_id: int) -> bool:
 
 
 @task()
+def send_status_email(*, request_id: int, status: str, comment: str = "") -> bool:
+    from .mail import send_status_notice
+
+    return send_status_notice(request_id=request_id, status=status, comment=comment)
+
+
+@task()
 def send_sla_warning_email(*, request_id: int, kind: str) -> None:
     from .mail import send_notice
     from .models import ServiceRequest, SlaEvent

@@ -318,3 +318,66 @@ def test_staff_company_page_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(20):
         body = client.get(url).content.decode()
     assert "Акт 5" in body and body.count('value="deactivate"') >= 6
+
+
+def test_status_changes_are_e_mailed_formally_unless_switched_off(
+    firms: Firms, make_staff, django_capture_on_commit_callbacks
+) -> None:
+    from django.utils import translation
+
+    from clientdesk.service.models import Status
+    from clientdesk.service.services import request_change_status, request_resolve
+
+    account = PortalAccount.objects.get(user=firms.a_member)
+    contact = contact_of(firms.a_member)
+    contact.language, contact.gender = "ru", "m"
+    contact.save(update_fields=["language", "gender"])
+    agent = make_staff(Role.CALL_OPERATOR)
+    portal_request = request_create(
+        data=RequestInput(
+            company=firms.a, contact=contact, channel=Channel.PORTAL, subject="Счёт за май"
+        ),
+        by=firms.a_member,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        request_change_status(request=portal_request, to="in_progress", by=agent)
+    assert mail.outbox == []  # taken into work: nothing to tell
+    with django_capture_on_commit_callbacks(execute=True):
+        request_resolve(request=portal_request, by=agent, comment="Счёт исправлен")
+    assert len(mail.outbox) == 1
+    sent = mail.outbox[0]
+    subject = str(sent.subject)
+    assert sent.to == [contact.email] and str(portal_request.number) in subject
+    with translation.override("ru"):
+        resolved = str(Status.RESOLVED.label)
+    assert subject.endswith(f"Ваше обращение: {resolved}")
+    assert sent.body.startswith("Уважаемый ") and "Счёт исправлен" in sent.body
+    assert f"/portal/requests/{portal_request.pk}/" in sent.body
+    # Switched off in the portal: no e-mail for the next change.
+    PortalAccount.objects.filter(pk=account.pk).update(notify_status_change=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        request_change_status(request=portal_request, to="closed", by=agent)
+    assert len(mail.outbox) == 1
+
+
+def test_status_e_mail_reads_as_a_formal_russian_letter(
+    firms: Firms, make_staff, django_capture_on_commit_callbacks
+) -> None:
+    from clientdesk.service.services import request_change_status
+
+    contact = contact_of(firms.a_member)
+    contact.language, contact.gender, contact.patronymic = "ru", "f", "Петровна"
+    contact.first_name = "Анна"
+    contact.save(update_fields=["language", "gender", "patronymic", "first_name"])
+    agent = make_staff(Role.CALL_OPERATOR)
+    portal_request = request_create(
+        data=RequestInput(company=firms.a, contact=contact, channel=Channel.PORTAL, subject="Акт"),
+        by=firms.a_member,
+    )
+    request_change_status(request=portal_request, to="in_progress", by=agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        request_change_status(request=portal_request, to="waiting", by=agent)
+    body = mail.outbox[0].body
+    assert body.startswith("Уважаемая Анна Петровна!")
+    assert f"Статус Вашего обращения {portal_request.number} «Акт» изменён" in body
+    assert "нужны сведения от Вас" in body and "С уважением," in body
