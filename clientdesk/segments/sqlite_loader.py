@@ -26,11 +26,14 @@ used in the calling process (see `load_monthly`).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import multiprocessing
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from multiprocessing import get_context
+from multiprocessing.process import AuthenticationString  # type: ignore[attr-defined]
 from types import ModuleType
 from typing import Any
 
@@ -239,12 +242,38 @@ def start_monthly(
     # gets corrupted (seen: "database disk image is malformed" on the demo database). So ADBC
     # reads only in the spawned worker processes; in this process the sqlite3 module reads.
     arrow = workers > 1 and len(ranges) > 1 and last - first + 1 >= parallel_from
-    if arrow:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-    else:
-        pool = _InProcess()
-    jobs = [pool.submit(read_range, path, a, b, start, end, arrow) for a, b in ranges]
+    with _children_allowed():
+        if arrow:
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        else:
+            pool = _InProcess()
+        # The pool starts its processes as jobs are submitted: all of them here.
+        jobs = [pool.submit(read_range, path, a, b, start, end, arrow) for a, b in ranges]
     return MonthlyRead(pool, jobs)
+
+
+@contextlib.contextmanager
+def _children_allowed() -> Iterator[None]:
+    """Lets a daemonic process start the reading workers.
+
+    Celery's prefork workers are daemonic processes, and multiprocessing refuses to start
+    children from one ("daemonic processes are not allowed to have children": seen with a real
+    Celery worker, so the recompute failed on every big book there). The rule is there so that
+    children do not outlive a daemon that is killed; ours are a pool that the reader's `with`
+    block shuts down and joins, and whose processes exit when their parent's pipe closes."""
+    process = multiprocessing.current_process()
+    config = process._config  # type: ignore[attr-defined]  # no public switch
+    saved = dict(config)
+    config["daemon"] = False
+    # Celery's billiard puts its own AuthenticationString here, which the standard library's
+    # spawning refuses to send to the child: hand it the same key as the standard type.
+    if "authkey" in config:
+        config["authkey"] = AuthenticationString(bytes(config["authkey"]))
+    try:
+        yield
+    finally:
+        config.clear()
+        config.update(saved)
 
 
 def load_monthly(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -123,3 +124,98 @@ def test_worker_reads_leave_a_file_database_intact(tmp_path) -> None:
     assert app.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert app.execute("SELECT COUNT(*) FROM clients_revenuerecord").fetchone() == (3001,)
     app.close()
+
+
+def _read_in_daemon(path: str, out: Any) -> None:
+    try:
+        got = sqlite_loader.load_monthly(
+            path, start="2025-01-01", end="2025-12-31", workers=2, per_range=500, parallel_from=0
+        )
+        out.put(int(got["records"].sum()))
+    except Exception as exc:  # the test reads what went wrong
+        out.put(repr(exc))
+
+
+def test_workers_start_from_a_daemonic_process_as_celery_runs_tasks(tmp_path) -> None:
+    """Celery's prefork workers are daemonic; multiprocessing refuses children there unless the
+    reader allows them (the recompute failed on every big book under Celery before)."""
+    import multiprocessing
+
+    path = tmp_path / "book.sqlite3"
+    con = sqlite3.connect(path)
+    con.execute(
+        "CREATE TABLE clients_revenuerecord (id INTEGER PRIMARY KEY, company_id INT, "
+        "date TEXT, amount_base DECIMAL, cost DECIMAL NULL)"
+    )
+    con.executemany(
+        "INSERT INTO clients_revenuerecord VALUES (?, ?, ?, ?, ?)",
+        [(i, i % 40 + 1, f"2025-{i % 12 + 1:02d}-10", 10.0, None) for i in range(1, 2001)],
+    )
+    con.commit()
+    con.close()
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    daemon = ctx.Process(target=_read_in_daemon, args=(str(path), out), daemon=True)
+    daemon.start()
+    result = out.get(timeout=120)
+    daemon.join(timeout=30)
+    assert result == 2000
+
+
+def test_workers_start_inside_a_real_celery_prefork_worker(tmp_path) -> None:
+    """Under Celery's prefork pool the reader's processes must start too: there the current
+    process is daemonic and carries billiard's authkey, which the standard library's spawning
+    refused to send ("Pickling an AuthenticationString object is disallowed")."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from clientdesk.core.tests.test_tasks import _redis_or_skip
+
+    _redis_or_skip()
+    from clientdesk.segments.tests import celery_reader_app
+
+    path = tmp_path / "book.sqlite3"
+    con = sqlite3.connect(path)
+    con.execute(
+        "CREATE TABLE clients_revenuerecord (id INTEGER PRIMARY KEY, company_id INT, "
+        "date TEXT, amount_base DECIMAL, cost DECIMAL NULL)"
+    )
+    con.executemany(
+        "INSERT INTO clients_revenuerecord VALUES (?, ?, ?, ?, ?)",
+        [(i, i % 40 + 1, "2025-03-10", 10.0, None) for i in range(1, 1501)],
+    )
+    con.commit()
+    con.close()
+    celery_reader_app.app.control.purge()
+    root = Path(__file__).resolve().parents[3]
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "clientdesk.segments.tests.celery_reader_app",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=1",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    result: object = None
+    try:
+        result = celery_reader_app.records.delay(str(path)).get(timeout=120)
+    except Exception as exc:  # the worker's own output says why
+        result = repr(exc)
+    finally:
+        worker.terminate()
+        _, err = worker.communicate(timeout=30)
+    assert result == 1500, err.decode()[-3000:]
