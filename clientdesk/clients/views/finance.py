@@ -8,6 +8,8 @@ pairs a company with another company's record is a 404.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -45,6 +47,28 @@ def _form_page(
     )
 
 
+def _save_form(
+    request: HttpRequest,
+    form: forms.ContractForm | forms.RevenueForm,
+    save: Callable[[], str],
+    *,
+    done: str,
+    title: str,
+    back: str,
+) -> HttpResponse:
+    """The form page of one record: on a valid POST `save()` calls the service and returns the
+    success message, and the user goes to `done`; the service's errors go back on the form."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            message = save()
+        except ValidationError as exc:
+            forms.show_service_errors(form, exc)
+        else:
+            messages.success(request, message)
+            return redirect(done)
+    return _form_page(request, form, title=title, back=back)
+
+
 def _confirm_page(request: HttpRequest, *, title: str, intro: str, back: str) -> HttpResponse:
     return render(
         request,
@@ -62,21 +86,20 @@ def _confirm_page(request: HttpRequest, *, title: str, intro: str, back: str) ->
 def contract_create(request: HttpRequest, company_pk: int) -> HttpResponse:
     company = _company(company_pk)
     form = forms.ContractForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            contract = services.contract_create(
-                company=company,
-                data=form.to_input(),
-                by=request.user,  # type: ignore[arg-type]
-            )
-        except ValidationError as exc:
-            forms.show_service_errors(form, exc)
-        else:
-            messages.success(request, _("Contract %(c)s added.") % {"c": contract})
-            return redirect("clients:company_detail", pk=company.pk)
-    return _form_page(
+
+    def save() -> str:
+        contract = services.contract_create(
+            company=company,
+            data=form.to_input(),
+            by=request.user,  # type: ignore[arg-type]
+        )
+        return _("Contract %(c)s added.") % {"c": contract}
+
+    return _save_form(
         request,
         form,
+        save,
+        done=_card(company),
         title=_("New contract with %(name)s") % {"name": company},
         back=_card(company),
     )
@@ -88,21 +111,20 @@ def contract_edit(request: HttpRequest, company_pk: int, pk: int) -> HttpRespons
     company = _company(company_pk)
     contract = get_object_or_404(Contract, pk=pk, company=company)
     form = forms.ContractForm(request.POST or None, instance=contract)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.contract_update(
-                contract=contract,
-                data=form.to_input(),
-                by=request.user,  # type: ignore[arg-type]
-            )
-        except ValidationError as exc:
-            forms.show_service_errors(form, exc)
-        else:
-            messages.success(request, _("Contract %(c)s saved.") % {"c": contract})
-            return redirect("clients:company_detail", pk=company.pk)
-    return _form_page(
+
+    def save() -> str:
+        services.contract_update(
+            contract=contract,
+            data=form.to_input(),
+            by=request.user,  # type: ignore[arg-type]
+        )
+        return _("Contract %(c)s saved.") % {"c": contract}
+
+    return _save_form(
         request,
         form,
+        save,
+        done=_card(company),
         title=_("Contract %(c)s with %(name)s") % {"c": contract, "name": company},
         back=_card(company),
     )
@@ -168,21 +190,20 @@ def revenue_create(request: HttpRequest, company_pk: int) -> HttpResponse:
     company = _company(company_pk)
     form = forms.RevenueForm(request.POST or None, company=company)
     back = _revenue_back(request, company)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.revenue_record_create(
-                company=company,
-                data=form.to_input(),
-                by=request.user,  # type: ignore[arg-type]
-            )
-        except ValidationError as exc:
-            forms.show_service_errors(form, exc)
-        else:
-            messages.success(request, _("Revenue recorded."))
-            return redirect(back)
-    return _form_page(
+
+    def save() -> str:
+        services.revenue_record_create(
+            company=company,
+            data=form.to_input(),
+            by=request.user,  # type: ignore[arg-type]
+        )
+        return _("Revenue recorded.")
+
+    return _save_form(
         request,
         form,
+        save,
+        done=back,
         title=_("New revenue record for %(name)s") % {"name": company},
         back=back,
     )
@@ -195,21 +216,20 @@ def revenue_edit(request: HttpRequest, company_pk: int, pk: int) -> HttpResponse
     record = get_object_or_404(RevenueRecord, pk=pk, company=company)
     form = forms.RevenueForm(request.POST or None, company=company, instance=record)
     back = reverse("clients:revenue_list", args=[company.pk])
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.revenue_record_update(
-                record=record,
-                data=form.to_input(),
-                by=request.user,  # type: ignore[arg-type]
-            )
-        except ValidationError as exc:
-            forms.show_service_errors(form, exc)
-        else:
-            messages.success(request, _("Revenue record saved."))
-            return redirect(back)
-    return _form_page(
+
+    def save() -> str:
+        services.revenue_record_update(
+            record=record,
+            data=form.to_input(),
+            by=request.user,  # type: ignore[arg-type]
+        )
+        return _("Revenue record saved.")
+
+    return _save_form(
         request,
         form,
+        save,
+        done=back,
         title=_("Revenue record of %(date)s, %(name)s")
         % {"date": record.date.strftime("%d.%m.%Y"), "name": company},
         back=back,
